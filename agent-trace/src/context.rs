@@ -1,0 +1,213 @@
+//! The current trace and span of the running code.
+//!
+//! The context lives in a thread-local that future wrappers swap in on every poll and out after
+//! it (and around the drop of the future they wrap), which gives it task-local semantics: what
+//! tokio's `task_local!` does, in a plain `Cell` with no lazy initialisation and no borrow flag.
+//! A wrapper that owns a live span also installs a pointer to it, so nested code can record on
+//! it through [`current_span`](crate::current_span); the pointer only exists while the owner is
+//! being polled on this thread, and is never handed to other tasks or threads.
+
+use std::cell::Cell;
+use std::marker::PhantomData;
+
+use crate::id::{SpanId, TraceId};
+use crate::provider::{ProviderInner, TracerProvider};
+use crate::span::LiveSpan;
+
+/// The ids and provider of an active trace position. `Copy`, `Send`, `Sync`.
+#[derive(Clone, Copy)]
+pub(crate) struct Active {
+    pub(crate) provider: &'static ProviderInner,
+    pub(crate) trace_id: TraceId,
+    pub(crate) span_id: Option<SpanId>,
+}
+
+thread_local! {
+    /// The trace position new spans attach to.
+    static CURRENT: Cell<Option<Active>> = const { Cell::new(None) };
+    /// The innermost live span whose owner is running on this thread (null if none). Only the
+    /// strictly nested [`Enter`] guards of wrappers and scopes change it, so it is always valid.
+    static LIVE: Cell<*mut LiveSpan> = const { Cell::new(std::ptr::null_mut()) };
+}
+
+#[inline]
+pub(crate) fn current_active() -> Option<Active> {
+    CURRENT.with(Cell::get)
+}
+
+/// Installs a position (and, for the owner of a live span, the span) until dropped, then
+/// restores the previous ones, also while unwinding. Internal only, and always dropped in the
+/// scope that made it, so `LIVE` follows a strict stack.
+pub(crate) struct Enter {
+    prev: Option<Active>,
+    prev_live: *mut LiveSpan,
+}
+
+impl Enter {
+    #[inline]
+    pub(crate) fn new(active: Option<Active>, live: *mut LiveSpan) -> Enter {
+        Enter {
+            prev: CURRENT.with(|c| c.replace(active)),
+            prev_live: LIVE.with(|c| c.replace(live)),
+        }
+    }
+}
+
+impl Drop for Enter {
+    #[inline]
+    fn drop(&mut self) {
+        CURRENT.with(|c| c.set(self.prev));
+        LIVE.with(|c| c.set(self.prev_live));
+    }
+}
+
+/// Runs `f` with the current span when its owner is running on this thread, `None` otherwise
+/// (no trace, a span owned by another task, a context attached by id only).
+#[inline]
+pub(crate) fn with_live<R>(f: impl FnOnce(Option<&mut LiveSpan>) -> R) -> R {
+    let live = LIVE.with(Cell::get);
+    let active = current_active();
+    // SAFETY: LIVE is only non-null while the wrapper or scope that owns the span runs on this
+    // thread without touching the span itself (`Span::in_scope`, `Instrumented::poll`/drop), and
+    // those scopes restore it before they end.
+    let Some(span) = (unsafe { live.as_mut() }) else {
+        return f(None);
+    };
+    if active.and_then(|a| a.span_id) != Some(span.record.id) {
+        return f(None);
+    }
+    // Hide the pointer while `f` holds `&mut` to the span, so it cannot be reached twice.
+    let _hide = Enter::new(active, std::ptr::null_mut());
+    f(Some(span))
+}
+
+/// A captured trace position: the trace and the span that new spans will have as parent.
+///
+/// Capture it with [`Context::current`] and re-establish it elsewhere — on a plain thread,
+/// in a callback, in a task spawned without [`agent_trace::spawn`](crate::spawn).
+///
+/// ```
+/// use agent_trace::{testing::CollectingProcessor, Context, TracerProvider};
+///
+/// let spans = CollectingProcessor::new();
+/// let provider = TracerProvider::builder().with_processor(spans.clone()).build();
+/// provider.trace("wf").in_scope(|| {
+///     let cx = Context::current();
+///     std::thread::spawn(move || {
+///         let _guard = cx.attach();
+///         agent_trace::custom_span("on-a-thread").in_scope(|| {});
+///     }).join().unwrap();
+/// });
+/// assert_eq!(spans.spans()[0].data.name(), Some("on-a-thread"));
+/// ```
+#[derive(Clone, Copy, Default)]
+pub struct Context {
+    pub(crate) active: Option<Active>,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("trace_id", &self.trace_id())
+            .field("span_id", &self.span_id())
+            .finish()
+    }
+}
+
+impl Context {
+    /// The context of the running code (empty outside any trace).
+    ///
+    /// ```
+    /// assert!(agent_trace::Context::current().trace_id().is_none());
+    /// ```
+    #[inline]
+    pub fn current() -> Context {
+        Context {
+            active: current_active(),
+        }
+    }
+
+    /// A context at the root of an existing trace on `provider`, or under a span of it (for
+    /// example one received from another process).
+    ///
+    /// ```
+    /// use agent_trace::{Context, SpanId, TraceId, TracerProvider};
+    /// let p = TracerProvider::builder().build();
+    /// let cx = Context::remote(p, TraceId::random(), SpanId::from_u64(1));
+    /// assert!(cx.trace_id().is_some());
+    /// ```
+    pub fn remote(provider: TracerProvider, trace_id: TraceId, parent: Option<SpanId>) -> Context {
+        Context {
+            active: Some(Active {
+                provider: provider.inner,
+                trace_id,
+                span_id: parent,
+            }),
+        }
+    }
+
+    /// The trace, if any.
+    ///
+    /// ```
+    /// assert!(agent_trace::Context::default().trace_id().is_none());
+    /// ```
+    pub fn trace_id(&self) -> Option<TraceId> {
+        self.active.map(|a| a.trace_id)
+    }
+
+    /// The span new spans will have as parent (`None` at the root of a trace or outside one).
+    ///
+    /// ```
+    /// assert!(agent_trace::Context::default().span_id().is_none());
+    /// ```
+    pub fn span_id(&self) -> Option<SpanId> {
+        self.active.and_then(|a| a.span_id)
+    }
+
+    /// Makes this the current context on this thread until the guard is dropped.
+    ///
+    /// Do not hold the guard across an `.await`: use
+    /// [`Instrument::in_context`](crate::Instrument::in_context) for futures. The guard is not
+    /// `Send`, which catches that mistake in spawned futures.
+    ///
+    /// ```
+    /// let cx = agent_trace::Context::current();
+    /// let _g = cx.attach();
+    /// ```
+    pub fn attach(self) -> ContextGuard {
+        ContextGuard {
+            prev: CURRENT.with(|c| c.replace(self.active)),
+            _not_send: PhantomData,
+        }
+    }
+
+    /// Runs `f` with this context current.
+    ///
+    /// ```
+    /// let n = agent_trace::Context::current().run(|| 1 + 1);
+    /// assert_eq!(n, 2);
+    /// ```
+    pub fn run<R>(self, f: impl FnOnce() -> R) -> R {
+        let _g = self.attach();
+        f()
+    }
+}
+
+/// Restores the previous context when dropped. See [`Context::attach`].
+#[must_use = "the context is detached again when the guard is dropped"]
+pub struct ContextGuard {
+    prev: Option<Active>,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl Drop for ContextGuard {
+    fn drop(&mut self) {
+        CURRENT.with(|c| c.set(self.prev));
+    }
+}
+
+impl std::fmt::Debug for ContextGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ContextGuard")
+    }
+}

@@ -1,0 +1,113 @@
+//! # agent-trace
+//!
+//! Async-first tracing for LLM multi-agent systems. Annotate your agents, tools and model calls;
+//! get a tree of every run — in the terminal, in JSONL files shaped like the OpenAI Agents SDK's
+//! export, and in any OpenTelemetry backend.
+//!
+//! ## In one screen
+//!
+//! ```
+//! use agent_trace::{current_span, traced, Instrument, TracerProvider, Usage};
+//! use agent_trace::testing::CollectingProcessor;
+//!
+//! #[traced(kind = "agent", tools = ["lookup_invoice"], handoffs = ["billing"])]
+//! async fn triage(question: &str) -> Result<String, std::io::Error> {
+//!     let invoice = lookup_invoice(42).await;
+//!     Ok(format!("{question}: invoice {invoice} is paid"))
+//! }
+//!
+//! #[traced(kind = "function")] // records the arguments as input, the return as output
+//! async fn lookup_invoice(id: u64) -> u64 {
+//!     call_model().await;
+//!     id
+//! }
+//!
+//! #[traced(kind = "generation", model = "gpt-4o-mini")]
+//! async fn call_model() -> String {
+//!     current_span().record_usage(Usage::tokens(12, 5)); // nested code reaches its span
+//!     "paid".into()
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! let spans = CollectingProcessor::new(); // in an application: a BatchProcessor + exporters
+//! let provider = TracerProvider::builder().with_processor(spans.clone()).build();
+//! agent_trace::set_global_provider(provider);
+//!
+//! agent_trace::trace("customer-support")
+//!     .group_id("thread-42")
+//!     .run(async {
+//!         triage("where is my refund?").await.unwrap();
+//!         async { /* fetch */ }.in_span(agent_trace::custom_span("fetch-docs")).await;
+//!     })
+//!     .await;
+//! provider.force_flush().await.unwrap(); // at shutdown
+//!
+//! assert_eq!(spans.spans().len(), 4);
+//! # }
+//! ```
+//!
+//! ## Concepts
+//!
+//! - A **trace** ([`trace`], [`TraceBuilder`]) is one run of a workflow; a **span**
+//!   ([`Span`]) is one unit of work in it, with typed [`SpanData`] (agent, function,
+//!   generation, response, handoff, custom, guardrail, transcription, speech, speech group,
+//!   MCP tools). Finished ones reach processors as [`TraceRecord`] and [`SpanRecord`], which
+//!   serialize to the OpenAI Agents SDK's JSON ([`ExportItem`]).
+//! - The **context** (the current trace and span) follows your code across `.await`: futures
+//!   carry it with [`Instrument::in_span`], [`Instrument::in_current_span`] and
+//!   [`spawn`]; threads with [`Context::attach`]. `#[traced]` does it for you.
+//! - A [`TracerProvider`] hands traces and spans to [`TracingProcessor`]s; the
+//!   [`BatchProcessor`] queues them for [`TracingExporter`]s on its own thread.
+//!   Await [`TracerProvider::force_flush`] before exiting.
+//! - Off switch: [`set_enabled`], or `AGENT_TRACE_DISABLED=true` / `OTEL_SDK_DISABLED=true`.
+//!   Off, or outside any trace, spans cost a few nanoseconds and nested code works the same.
+#![warn(missing_docs)]
+
+mod clock;
+mod context;
+mod diag;
+mod id;
+mod instrument;
+mod model;
+mod processor;
+mod provider;
+#[cfg(feature = "tokio")]
+mod runtime;
+mod span;
+mod trace;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+pub mod testing;
+
+pub use agent_trace_macros::traced;
+pub use clock::{Timestamp, TimestampParseError};
+pub use context::{Context, ContextGuard};
+pub use diag::{set_diagnostics_hook, Diagnostic};
+pub use id::{IdParseError, SpanId, TraceId};
+pub use instrument::{Instrument, Instrumented, NoHook, OutputHook, WithContext};
+pub use model::*;
+pub use processor::{BoxFuture, ExportError, TraceError, TracingExporter, TracingProcessor};
+pub use provider::{
+    global_provider, is_enabled, set_enabled, set_global_provider, TracerProvider,
+    TracerProviderBuilder,
+};
+#[cfg(feature = "tokio")]
+pub use runtime::{spawn, spawn_blocking};
+pub use span::{
+    agent_span, current_span, custom_span, function_span, generation_span, guardrail_span,
+    handoff_span, mcp_tools_span, response_span, span_of_kind, CurrentSpan, Span,
+};
+pub use trace::{trace, Trace, TraceBuilder, TraceFuture};
+
+/// The text of a panic payload.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic payload".to_owned()
+    }
+}

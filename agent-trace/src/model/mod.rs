@@ -1,0 +1,13 @@
+//! The data model: finished traces and spans, typed span data, and how instrumented code
+//! records values on a span.
+
+mod apply;
+mod record;
+mod span_data;
+
+pub use record::{ExportItem, SpanError, SpanLink, SpanRecord, TraceRecord};
+pub use span_data::{
+    AgentSpanData, CustomSpanData, FunctionSpanData, GenerationSpanData, GuardrailSpanData,
+    HandoffSpanData, McpListToolsSpanData, ResponseSpanData, SpanData, SpanKind,
+    SpeechGroupSpanData, SpeechSpanData, Str, StrList, TranscriptionSpanData, Usage,
+};

@@ -1,0 +1,642 @@
+//! Live spans: [`Span`], the kind constructors, and [`current_span`].
+
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::clock::Timestamp;
+use crate::context::{self, current_active, Active, Enter};
+use crate::id::{SpanId, TraceId};
+use crate::model::*;
+use crate::provider::ProviderInner;
+use crate::Context;
+
+pub(crate) struct LiveSpan {
+    pub(crate) record: SpanRecord,
+    pub(crate) provider: &'static ProviderInner,
+}
+
+impl LiveSpan {
+    #[inline]
+    fn end(mut self, at: Timestamp) {
+        self.record.ended_at = Some(at);
+        self.provider.span_end(self.record);
+    }
+}
+
+/// A span that is running. It ends when [`end`](Span::end) is called or when it is dropped,
+/// and is then handed to the provider's processors.
+///
+/// A span made when no trace is current (or tracing is off) records nothing and costs
+/// almost nothing; every method works on it and does nothing.
+///
+/// ```
+/// use agent_trace::{testing::CollectingProcessor, TracerProvider, Instrument};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let spans = CollectingProcessor::new();
+/// let provider = TracerProvider::builder().with_processor(spans.clone()).build();
+/// provider.trace("wf").run(async {
+///     let span = agent_trace::custom_span("fetch-docs").with_attribute("source", "wiki");
+///     async { /* fetch */ }.in_span(span).await;
+/// }).await;
+/// assert_eq!(spans.spans()[0].data.name(), Some("fetch-docs"));
+/// # }
+/// ```
+#[must_use = "a span ends as soon as it is dropped; pass it to .in_span() or .in_scope()"]
+pub struct Span {
+    pub(crate) live: Option<LiveSpan>,
+}
+
+impl std::fmt::Debug for Span {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.live {
+            Some(l) => f
+                .debug_struct("Span")
+                .field("id", &l.record.id)
+                .field("kind", &l.record.data.kind())
+                .finish(),
+            None => f.write_str("Span(none)"),
+        }
+    }
+}
+
+impl Span {
+    /// A span with `data` under the current span (or at the root of the current trace).
+    ///
+    /// ```
+    /// let span = agent_trace::Span::new(agent_trace::SpanData::custom("x"));
+    /// assert!(!span.is_recording()); // no trace is current here
+    /// ```
+    #[inline]
+    pub fn new(data: SpanData) -> Span {
+        Span::start_with(|| data)
+    }
+
+    /// A span with `data` at the given position instead of the current one.
+    ///
+    /// ```
+    /// let cx = agent_trace::Context::current();
+    /// let span = agent_trace::Span::with_parent(cx, agent_trace::SpanData::custom("x"));
+    /// # drop(span);
+    /// ```
+    pub fn with_parent(parent: Context, data: SpanData) -> Span {
+        Span::start_at(parent.active, || data)
+    }
+
+    /// A span that records nothing.
+    ///
+    /// ```
+    /// assert!(!agent_trace::Span::none().is_recording());
+    /// ```
+    #[inline]
+    pub const fn none() -> Span {
+        Span { live: None }
+    }
+
+    #[inline]
+    pub(crate) fn start_with(make: impl FnOnce() -> SpanData) -> Span {
+        Span::start_at(current_active(), make)
+    }
+
+    #[inline]
+    fn start_at(active: Option<Active>, make: impl FnOnce() -> SpanData) -> Span {
+        let Some(active) = active else {
+            return Span::none();
+        };
+        if !active.provider.is_enabled() {
+            return Span::none();
+        }
+        let record = SpanRecord {
+            id: SpanId::random(),
+            trace_id: active.trace_id,
+            parent_id: active.span_id,
+            started_at: Timestamp::now(),
+            ended_at: None,
+            data: make(),
+            error: None,
+            links: Vec::new(),
+        };
+        active.provider.span_start(&record);
+        Span {
+            live: Some(LiveSpan {
+                record,
+                provider: active.provider,
+            }),
+        }
+    }
+
+    /// Whether this span records (a trace was current and tracing is on).
+    ///
+    /// ```
+    /// assert!(!agent_trace::custom_span("x").is_recording());
+    /// ```
+    #[inline]
+    pub fn is_recording(&self) -> bool {
+        self.live.is_some()
+    }
+
+    /// This span's id.
+    ///
+    /// ```
+    /// assert!(agent_trace::custom_span("x").id().is_none());
+    /// ```
+    pub fn id(&self) -> Option<SpanId> {
+        self.live.as_ref().map(|l| l.record.id)
+    }
+
+    /// This span's trace.
+    ///
+    /// ```
+    /// assert!(agent_trace::custom_span("x").trace_id().is_none());
+    /// ```
+    pub fn trace_id(&self) -> Option<TraceId> {
+        self.live.as_ref().map(|l| l.record.trace_id)
+    }
+
+    /// The position under this span, to start children elsewhere (another thread, a callback).
+    ///
+    /// ```
+    /// let span = agent_trace::custom_span("x");
+    /// assert!(span.context().span_id().is_none());
+    /// ```
+    pub fn context(&self) -> Context {
+        Context {
+            active: self.live.as_ref().map(|l| self.active_of(l)),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn active_of(&self, l: &LiveSpan) -> Active {
+        Active {
+            provider: l.provider,
+            trace_id: l.record.trace_id,
+            span_id: Some(l.record.id),
+        }
+    }
+
+    /// Changes the record directly (does nothing on a span that does not record).
+    ///
+    /// ```
+    /// let mut span = agent_trace::custom_span("x");
+    /// span.record_mut(|r| r.set_attribute("k", serde_json::json!(1)));
+    /// ```
+    pub fn record_mut(&mut self, f: impl FnOnce(&mut SpanRecord)) {
+        if let Some(l) = &mut self.live {
+            f(&mut l.record);
+        }
+    }
+
+    /// Adds token usage (generation and response spans).
+    ///
+    /// ```
+    /// agent_trace::generation_span().record_usage(agent_trace::Usage::tokens(3, 4));
+    /// ```
+    pub fn record_usage(&mut self, usage: Usage) {
+        self.record_mut(|r| r.record_usage(usage));
+    }
+
+    /// Records the input (see [`SpanRecord::set_input`]); values that cannot be serialized
+    /// are recorded as a marker string.
+    ///
+    /// ```
+    /// agent_trace::function_span("f").set_input(&serde_json::json!({"id": 1}));
+    /// ```
+    pub fn set_input<T: Serialize + ?Sized>(&mut self, input: &T) {
+        self.record_mut(|r| r.set_input(to_value(input)));
+    }
+
+    /// Records the output (see [`SpanRecord::set_output`]).
+    ///
+    /// ```
+    /// agent_trace::function_span("f").set_output("done");
+    /// ```
+    pub fn set_output<T: Serialize + ?Sized>(&mut self, output: &T) {
+        self.record_mut(|r| r.set_output(to_value(output)));
+    }
+
+    /// Records captured function arguments (used by `#[traced]`).
+    ///
+    /// ```
+    /// agent_trace::function_span("f").set_input_args(vec![("id", serde_json::json!(1))]);
+    /// ```
+    pub fn set_input_args(&mut self, args: Vec<(&'static str, Value)>) {
+        self.record_mut(|r| r.set_input_args(args));
+    }
+
+    /// Records an already-captured output value (used by `#[traced]`).
+    ///
+    /// ```
+    /// agent_trace::function_span("f").set_output_value(serde_json::json!(1));
+    /// ```
+    pub fn set_output_value(&mut self, value: Value) {
+        self.record_mut(|r| r.set_output(value));
+    }
+
+    /// Marks the span failed.
+    ///
+    /// ```
+    /// agent_trace::function_span("f").set_error(agent_trace::SpanError::new("timeout"));
+    /// ```
+    pub fn set_error(&mut self, error: SpanError) {
+        self.record_mut(|r| r.set_error(error));
+    }
+
+    /// Sets a field of a custom span's data.
+    ///
+    /// ```
+    /// let span = agent_trace::custom_span("cache").with_attribute("hit", true);
+    /// # drop(span);
+    /// ```
+    pub fn with_attribute<T: Serialize + ?Sized>(mut self, key: &str, value: &T) -> Span {
+        self.record_mut(|r| r.set_attribute(key, to_value(value)));
+        self
+    }
+
+    /// Sets the model (generation, transcription, speech).
+    ///
+    /// ```
+    /// let span = agent_trace::generation_span().with_model("gpt-4o-mini");
+    /// # drop(span);
+    /// ```
+    pub fn with_model(mut self, model: impl Into<Str>) -> Span {
+        self.record_mut(|r| r.set_model(model));
+        self
+    }
+
+    /// Sets an agent span's tools.
+    ///
+    /// ```
+    /// let span = agent_trace::agent_span("triage").with_tools(&["lookup_invoice"]);
+    /// # drop(span);
+    /// ```
+    pub fn with_tools(mut self, tools: &'static [&'static str]) -> Span {
+        self.record_mut(|r| {
+            if let SpanData::Agent(a) = &mut r.data {
+                a.tools = Some(static_list(tools));
+            }
+        });
+        self
+    }
+
+    /// Sets an agent span's possible hand-off targets.
+    ///
+    /// ```
+    /// let span = agent_trace::agent_span("triage").with_handoffs(&["billing"]);
+    /// # drop(span);
+    /// ```
+    pub fn with_handoffs(mut self, handoffs: &'static [&'static str]) -> Span {
+        self.record_mut(|r| {
+            if let SpanData::Agent(a) = &mut r.data {
+                a.handoffs = Some(static_list(handoffs));
+            }
+        });
+        self
+    }
+
+    /// Links this span to another span.
+    ///
+    /// ```
+    /// use agent_trace::{SpanId, TraceId};
+    /// let span = agent_trace::custom_span("x").with_link(TraceId::random(), SpanId::random());
+    /// # drop(span);
+    /// ```
+    pub fn with_link(mut self, trace_id: TraceId, span_id: SpanId) -> Span {
+        self.record_mut(|r| {
+            r.links.push(SpanLink {
+                trace_id,
+                span_id,
+                attributes: Default::default(),
+            })
+        });
+        self
+    }
+
+    /// Runs `f` with this span current, then ends the span. A panic in `f` is recorded as the
+    /// span's error and resumed.
+    ///
+    /// ```
+    /// let n = agent_trace::custom_span("sum").in_scope(|| 1 + 2);
+    /// assert_eq!(n, 3);
+    /// ```
+    pub fn in_scope<R>(self, f: impl FnOnce() -> R) -> R {
+        crate::__private::traced_sync(self, f, |_, _| {})
+    }
+
+    /// Runs `f` with this span current without ending it.
+    pub(crate) fn enter_for<R>(&mut self, f: impl FnOnce() -> R) -> R {
+        let Some(l) = &mut self.live else {
+            return f();
+        };
+        let active = Active {
+            provider: l.provider,
+            trace_id: l.record.trace_id,
+            span_id: Some(l.record.id),
+        };
+        let _enter = Enter::new(Some(active), l as *mut LiveSpan);
+        f()
+    }
+
+    /// Like [`enter_for`], recording a panic as the span's error before resuming it.
+    pub(crate) fn enter_catching<R>(&mut self, f: impl FnOnce() -> R) -> R {
+        match catch_unwind(AssertUnwindSafe(|| self.enter_for(f))) {
+            Ok(r) => r,
+            Err(payload) => {
+                self.set_error(panic_error(&*payload));
+                self.end_now();
+                resume_unwind(payload)
+            }
+        }
+    }
+
+    /// Ends the span now.
+    ///
+    /// ```
+    /// agent_trace::custom_span("x").end();
+    /// ```
+    pub fn end(mut self) {
+        self.end_now();
+    }
+
+    #[inline]
+    pub(crate) fn end_now(&mut self) {
+        if let Some(l) = self.live.take() {
+            l.end(Timestamp::now());
+        }
+    }
+}
+
+impl Drop for Span {
+    #[inline]
+    fn drop(&mut self) {
+        self.end_now();
+    }
+}
+
+fn static_list(items: &'static [&'static str]) -> StrList {
+    items.iter().map(|s| Str::Borrowed(*s)).collect::<Vec<_>>().into()
+}
+
+pub(crate) fn panic_error(payload: &(dyn std::any::Any + Send)) -> SpanError {
+    SpanError {
+        message: format!("panicked: {}", crate::panic_message(payload)),
+        data: None,
+    }
+}
+
+pub(crate) fn to_value<T: Serialize + ?Sized>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or_else(|e| Value::String(format!("<unserializable: {e}>")))
+}
+
+/// The span of the code that is running, to record on it from nested code.
+///
+/// It reaches the span whose owner (a `#[traced]` function, an `.in_span()` future, an
+/// `.in_scope()` closure) is running on this task. In a task spawned from there, or on a
+/// thread given a [`Context`], the parent span belongs to someone else: methods that change
+/// a span do nothing there (check [`CurrentSpan::is_recording`]) — start a child span instead.
+///
+/// ```
+/// use agent_trace::{current_span, Usage};
+///
+/// async fn call_model() -> String {
+///     current_span().record_usage(Usage::tokens(12, 5));
+///     "hi".to_string()
+/// }
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CurrentSpan {
+    _priv: (),
+}
+
+/// The span of the code that is running; see [`CurrentSpan`].
+///
+/// ```
+/// assert!(agent_trace::current_span().id().is_none());
+/// ```
+#[inline]
+pub fn current_span() -> CurrentSpan {
+    CurrentSpan { _priv: () }
+}
+
+impl CurrentSpan {
+    /// The current span's id (also for a parent owned by another task).
+    ///
+    /// ```
+    /// assert!(agent_trace::current_span().id().is_none());
+    /// ```
+    pub fn id(&self) -> Option<SpanId> {
+        current_active().and_then(|a| a.span_id)
+    }
+
+    /// The current trace's id.
+    ///
+    /// ```
+    /// assert!(agent_trace::current_span().trace_id().is_none());
+    /// ```
+    pub fn trace_id(&self) -> Option<TraceId> {
+        current_active().map(|a| a.trace_id)
+    }
+
+    /// Whether the methods that change the span reach one here.
+    ///
+    /// ```
+    /// assert!(!agent_trace::current_span().is_recording());
+    /// ```
+    pub fn is_recording(&self) -> bool {
+        context::with_live(|l| l.is_some())
+    }
+
+    /// Changes the current span's record; returns `false` if no live span was reachable.
+    ///
+    /// ```
+    /// let reached = agent_trace::current_span().record_mut(|r| r.set_model("gpt-4o"));
+    /// assert!(!reached);
+    /// ```
+    pub fn record_mut(&self, f: impl FnOnce(&mut SpanRecord)) -> bool {
+        context::with_live(|l| match l {
+            Some(l) => {
+                f(&mut l.record);
+                true
+            }
+            None => false,
+        })
+    }
+
+    /// Adds token usage to the current generation or response span.
+    ///
+    /// ```
+    /// agent_trace::current_span().record_usage(agent_trace::Usage::tokens(12, 5));
+    /// ```
+    pub fn record_usage(&self, usage: Usage) {
+        self.record_mut(|r| r.record_usage(usage));
+    }
+
+    /// Records the current span's output (see [`SpanRecord::set_output`]).
+    ///
+    /// ```
+    /// agent_trace::current_span().set_output(&serde_json::json!([{"role": "assistant", "content": "hi"}]));
+    /// ```
+    pub fn set_output<T: Serialize + ?Sized>(&self, output: &T) {
+        self.record_mut(|r| r.set_output(to_value(output)));
+    }
+
+    /// Records the current span's input (see [`SpanRecord::set_input`]).
+    ///
+    /// ```
+    /// agent_trace::current_span().set_input("where is my refund?");
+    /// ```
+    pub fn set_input<T: Serialize + ?Sized>(&self, input: &T) {
+        self.record_mut(|r| r.set_input(to_value(input)));
+    }
+
+    /// Sets the current span's model.
+    ///
+    /// ```
+    /// agent_trace::current_span().set_model("gpt-4o-mini");
+    /// ```
+    pub fn set_model(&self, model: impl Into<Str>) {
+        self.record_mut(|r| r.set_model(model));
+    }
+
+    /// Sets a field of the current custom span's data.
+    ///
+    /// ```
+    /// agent_trace::current_span().set_attribute("cache_hit", &true);
+    /// ```
+    pub fn set_attribute<T: Serialize + ?Sized>(&self, key: &str, value: &T) {
+        self.record_mut(|r| r.set_attribute(key, to_value(value)));
+    }
+
+    /// Marks the current span failed.
+    ///
+    /// ```
+    /// agent_trace::current_span().set_error(agent_trace::SpanError::new("rate limited"));
+    /// ```
+    pub fn set_error(&self, error: SpanError) {
+        self.record_mut(|r| r.set_error(error));
+    }
+}
+
+macro_rules! named_constructor {
+    ($(#[$doc:meta])* $fn:ident, $variant:ident, $ty:ident) => {
+        $(#[$doc])*
+        #[inline]
+        pub fn $fn(name: impl Into<Str>) -> Span {
+            Span::start_with(|| {
+                SpanData::$variant($ty {
+                    name: name.into(),
+                    ..Default::default()
+                }.into())
+            })
+        }
+    };
+}
+
+named_constructor!(
+    /// An agent span under the current span.
+    ///
+    /// ```
+    /// let span = agent_trace::agent_span("triage").with_tools(&["lookup"]);
+    /// # drop(span);
+    /// ```
+    agent_span, Agent, AgentSpanData
+);
+named_constructor!(
+    /// A function (tool call) span under the current span.
+    ///
+    /// ```
+    /// let mut span = agent_trace::function_span("lookup_invoice");
+    /// span.set_input(&serde_json::json!({"id": 42}));
+    /// ```
+    function_span, Function, FunctionSpanData
+);
+named_constructor!(
+    /// A custom span under the current span.
+    ///
+    /// ```
+    /// let span = agent_trace::custom_span("fetch-docs");
+    /// # drop(span);
+    /// ```
+    custom_span, Custom, CustomSpanData
+);
+named_constructor!(
+    /// A guardrail span under the current span; record the verdict with `set_output(&bool)`.
+    ///
+    /// ```
+    /// let mut span = agent_trace::guardrail_span("no_pii");
+    /// span.set_output(&false);
+    /// ```
+    guardrail_span, Guardrail, GuardrailSpanData
+);
+
+/// A generation span under the current span; set the model with
+/// [`with_model`](Span::with_model).
+///
+/// ```
+/// let span = agent_trace::generation_span().with_model("gpt-4o-mini");
+/// # drop(span);
+/// ```
+#[inline]
+pub fn generation_span() -> Span {
+    Span::start_with(|| SpanData::empty(SpanKind::Generation))
+}
+
+/// A response span under the current span.
+///
+/// ```
+/// let span = agent_trace::response_span(Some("resp_123".to_string()));
+/// # drop(span);
+/// ```
+#[inline]
+pub fn response_span(response_id: Option<String>) -> Span {
+    Span::start_with(|| {
+        SpanData::Response(Box::new(ResponseSpanData {
+            response_id,
+            usage: None,
+        }))
+    })
+}
+
+/// A hand-off span under the current span.
+///
+/// ```
+/// let span = agent_trace::handoff_span("triage", "billing");
+/// # drop(span);
+/// ```
+#[inline]
+pub fn handoff_span(from_agent: impl Into<Str>, to_agent: impl Into<Str>) -> Span {
+    Span::start_with(|| {
+        SpanData::Handoff(HandoffSpanData {
+            from_agent: Some(from_agent.into()),
+            to_agent: Some(to_agent.into()),
+        })
+    })
+}
+
+/// An MCP list-tools span under the current span.
+///
+/// ```
+/// let span = agent_trace::mcp_tools_span("local-mcp");
+/// # drop(span);
+/// ```
+#[inline]
+pub fn mcp_tools_span(server: impl Into<Str>) -> Span {
+    Span::start_with(|| {
+        SpanData::McpTools(Box::new(McpListToolsSpanData {
+            server: Some(server.into()),
+            result: None,
+        }))
+    })
+}
+
+/// A span of the given kind with empty data (transcription, speech, speech group, …).
+///
+/// ```
+/// let span = agent_trace::span_of_kind(agent_trace::SpanKind::Transcription);
+/// # drop(span);
+/// ```
+#[inline]
+pub fn span_of_kind(kind: SpanKind) -> Span {
+    Span::start_with(|| SpanData::empty(kind))
+}

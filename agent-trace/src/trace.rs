@@ -1,0 +1,241 @@
+//! Starting traces: [`trace`], [`TraceBuilder`], and the running [`Trace`].
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context as TaskContext, Poll};
+
+use pin_project::{pin_project, pinned_drop};
+use serde_json::{Map, Value};
+
+use crate::clock::Timestamp;
+use crate::context::Active;
+use crate::id::TraceId;
+use crate::model::{Str, TraceRecord};
+use crate::provider::{global_provider, TracerProvider};
+use crate::Context;
+
+/// Starts describing a trace on the global provider.
+///
+/// Without a global provider, or with tracing off, the trace and everything in it are no-ops.
+///
+/// ```
+/// # async fn triage(_: &str) {}
+/// # async fn demo() {
+/// agent_trace::trace("customer-support")
+///     .group_id("thread-42")
+///     .metadata("tier", "gold")
+///     .run(async { triage("where is my refund?").await })
+///     .await;
+/// # }
+/// ```
+pub fn trace(workflow_name: impl Into<Str>) -> TraceBuilder {
+    TraceBuilder {
+        provider: global_provider(),
+        record: TraceRecord {
+            id: TraceId::random(),
+            workflow_name: workflow_name.into(),
+            group_id: None,
+            metadata: None,
+            started_at: None,
+            ended_at: None,
+        },
+    }
+}
+
+/// Describes a trace before it starts. Made by [`trace`] or [`TracerProvider::trace`].
+#[must_use = "a trace starts with .run(), .in_scope() or .start()"]
+#[derive(Debug)]
+pub struct TraceBuilder {
+    provider: Option<TracerProvider>,
+    record: TraceRecord,
+}
+
+impl TraceBuilder {
+    pub(crate) fn new(provider: TracerProvider, workflow_name: Str) -> Self {
+        let mut b = trace(workflow_name);
+        b.provider = Some(provider);
+        b
+    }
+
+    /// Groups this trace with others of the same conversation or session.
+    ///
+    /// ```
+    /// let t = agent_trace::trace("wf").group_id("thread-42");
+    /// # drop(t);
+    /// ```
+    pub fn group_id(mut self, group_id: impl Into<String>) -> Self {
+        self.record.group_id = Some(group_id.into());
+        self
+    }
+
+    /// Adds a metadata entry.
+    ///
+    /// ```
+    /// let t = agent_trace::trace("wf").metadata("tier", "gold").metadata("attempt", 2);
+    /// # drop(t);
+    /// ```
+    pub fn metadata(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.record
+            .metadata
+            .get_or_insert_with(Map::new)
+            .insert(key.into(), value.into());
+        self
+    }
+
+    /// Uses a given trace id (to continue a trace started elsewhere) instead of a random one.
+    ///
+    /// ```
+    /// let id = agent_trace::TraceId::random();
+    /// let t = agent_trace::trace("wf").trace_id(id);
+    /// # drop(t);
+    /// ```
+    pub fn trace_id(mut self, id: TraceId) -> Self {
+        self.record.id = id;
+        self
+    }
+
+    /// Starts the trace now. It ends when the returned [`Trace`] is ended or dropped.
+    ///
+    /// ```
+    /// let t = agent_trace::trace("wf").start();
+    /// t.end();
+    /// ```
+    pub fn start(self) -> Trace {
+        let provider = self.provider.filter(|p| p.is_enabled());
+        let Some(provider) = provider else {
+            return Trace { state: None };
+        };
+        let mut record = self.record;
+        record.started_at = Some(Timestamp::now());
+        provider.inner.trace_start(&record);
+        Trace {
+            state: Some((provider, record)),
+        }
+    }
+
+    /// Runs `fut` as this trace: it is the current trace on every poll of `fut`, and the trace
+    /// ends when `fut` completes or is dropped.
+    ///
+    /// ```
+    /// # async fn demo() {
+    /// let n = agent_trace::trace("wf").run(async { 1 }).await;
+    /// assert_eq!(n, 1);
+    /// # }
+    /// ```
+    pub fn run<F: Future>(self, fut: F) -> TraceFuture<F> {
+        TraceFuture {
+            fut: Some(fut),
+            trace: self.start(),
+        }
+    }
+
+    /// Runs `f` as this trace.
+    ///
+    /// ```
+    /// let n = agent_trace::trace("wf").in_scope(|| 1);
+    /// assert_eq!(n, 1);
+    /// ```
+    pub fn in_scope<R>(self, f: impl FnOnce() -> R) -> R {
+        let t = self.start();
+        let r = t.context().run(f);
+        t.end();
+        r
+    }
+}
+
+/// A running trace. It ends when [`end`](Trace::end) is called or when it is dropped.
+#[derive(Debug)]
+pub struct Trace {
+    state: Option<(TracerProvider, TraceRecord)>,
+}
+
+impl Trace {
+    /// The trace's id (`None` when tracing is off).
+    ///
+    /// ```
+    /// let t = agent_trace::trace("wf").start();
+    /// let _id = t.id();
+    /// ```
+    pub fn id(&self) -> Option<TraceId> {
+        self.state.as_ref().map(|(_, r)| r.id)
+    }
+
+    /// The position at the root of this trace: attach it, or run futures in it with
+    /// [`Instrument::in_context`](crate::Instrument::in_context).
+    ///
+    /// ```
+    /// let t = agent_trace::trace("wf").start();
+    /// t.context().run(|| { /* spans here belong to t */ });
+    /// ```
+    pub fn context(&self) -> Context {
+        Context {
+            active: self.state.as_ref().map(|(p, r)| Active {
+                provider: p.inner,
+                trace_id: r.id,
+                span_id: None,
+            }),
+        }
+    }
+
+    /// Ends the trace now.
+    ///
+    /// ```
+    /// agent_trace::trace("wf").start().end();
+    /// ```
+    pub fn end(mut self) {
+        self.end_now();
+    }
+
+    fn end_now(&mut self) {
+        if let Some((provider, mut record)) = self.state.take() {
+            record.ended_at = Some(Timestamp::now());
+            provider.inner.trace_end(&record);
+        }
+    }
+}
+
+impl Drop for Trace {
+    fn drop(&mut self) {
+        self.end_now();
+    }
+}
+
+/// A future running as a trace; see [`TraceBuilder::run`].
+#[pin_project(PinnedDrop)]
+pub struct TraceFuture<F> {
+    #[pin]
+    fut: Option<F>,
+    trace: Trace,
+}
+
+impl<F: Future> Future for TraceFuture<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
+        let mut this = self.project();
+        let Some(fut) = this.fut.as_mut().as_pin_mut() else {
+            panic!("agent_trace::TraceFuture polled after it completed");
+        };
+        let out = {
+            let _g = this.trace.context().attach();
+            fut.poll(cx)
+        };
+        if out.is_ready() {
+            this.fut.set(None);
+            this.trace.end_now();
+        }
+        out
+    }
+}
+
+#[pinned_drop]
+impl<F> PinnedDrop for TraceFuture<F> {
+    fn drop(self: Pin<&mut Self>) {
+        let this = self.project();
+        if this.fut.is_some() {
+            let _g = this.trace.context().attach();
+            let mut fut = this.fut;
+            fut.set(None);
+        }
+    }
+}
