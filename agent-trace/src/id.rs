@@ -326,7 +326,8 @@ macro_rules! serde_via_display {
         impl<'de> Deserialize<'de> for $ty {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-                s.parse().map_err(|e| serde::de::Error::custom(format_args!("{}: {e}", $what)))
+                s.parse()
+                    .map_err(|e| serde::de::Error::custom(format_args!("{}: {e}", $what)))
             }
         }
     };
@@ -341,7 +342,11 @@ mod tests {
 
     #[test]
     fn fixture_ids_round_trip() {
-        for s in ["span_161bc6059a144deebbdf4d20", "span_0000000000000001", "span_00ab"] {
+        for s in [
+            "span_161bc6059a144deebbdf4d20",
+            "span_0000000000000001",
+            "span_00ab",
+        ] {
             let id: SpanId = s.parse().unwrap();
             assert_eq!(id.to_string(), s);
         }
@@ -351,12 +356,30 @@ mod tests {
 
     #[test]
     fn rejects_bad_ids() {
-        assert!(matches!("x_00".parse::<SpanId>(), Err(IdParseError::MissingPrefix { .. })));
-        assert!(matches!("span_".parse::<SpanId>(), Err(IdParseError::BadLength { .. })));
-        assert!(matches!("span_zz".parse::<SpanId>(), Err(IdParseError::NotHex(_))));
-        assert!(matches!("span_+1".parse::<SpanId>(), Err(IdParseError::NotHex(_))));
-        assert!(matches!("span_0000".parse::<SpanId>(), Err(IdParseError::Zero)));
-        assert!(matches!("trace_00".parse::<TraceId>(), Err(IdParseError::BadLength { .. })));
+        assert!(matches!(
+            "x_00".parse::<SpanId>(),
+            Err(IdParseError::MissingPrefix { .. })
+        ));
+        assert!(matches!(
+            "span_".parse::<SpanId>(),
+            Err(IdParseError::BadLength { .. })
+        ));
+        assert!(matches!(
+            "span_zz".parse::<SpanId>(),
+            Err(IdParseError::NotHex(_))
+        ));
+        assert!(matches!(
+            "span_+1".parse::<SpanId>(),
+            Err(IdParseError::NotHex(_))
+        ));
+        assert!(matches!(
+            "span_0000".parse::<SpanId>(),
+            Err(IdParseError::Zero)
+        ));
+        assert!(matches!(
+            "trace_00".parse::<TraceId>(),
+            Err(IdParseError::BadLength { .. })
+        ));
     }
 
     proptest! {

@@ -63,6 +63,7 @@
 //!   Off, or outside any trace, spans cost a few nanoseconds and nested code works the same.
 #![warn(missing_docs)]
 
+mod batch;
 mod clock;
 mod context;
 mod diag;
@@ -71,7 +72,6 @@ mod instrument;
 mod model;
 mod processor;
 mod provider;
-#[cfg(feature = "tokio")]
 mod runtime;
 mod span;
 mod trace;
@@ -82,6 +82,10 @@ pub mod __private;
 pub mod testing;
 
 pub use agent_trace_macros::traced;
+pub use batch::{
+    BatchProcessor, BatchProcessorBuilder, BatchStats, BreakerPolicy, CircuitState, ExporterStats,
+    RetryPolicy,
+};
 pub use clock::{Timestamp, TimestampParseError};
 pub use context::{Context, ContextGuard};
 pub use diag::{set_diagnostics_hook, Diagnostic};
@@ -93,7 +97,6 @@ pub use provider::{
     global_provider, is_enabled, set_enabled, set_global_provider, TracerProvider,
     TracerProviderBuilder,
 };
-#[cfg(feature = "tokio")]
 pub use runtime::{spawn, spawn_blocking};
 pub use span::{
     agent_span, current_span, custom_span, function_span, generation_span, guardrail_span,

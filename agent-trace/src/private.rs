@@ -55,6 +55,13 @@ where
     Instrumented::new(span, fut, on_return)
 }
 
+/// Runs `f` with `span` current without ending it (the synchronous part of a `#[traced]`
+/// function returning `impl Future`). A panic ends the span with the panic message.
+#[inline]
+pub fn enter_scope<R>(span: &mut Span, f: impl FnOnce() -> R) -> R {
+    span.enter_catching(f)
+}
+
 /// Runs a `#[traced]` sync body inside its span.
 #[inline]
 pub fn traced_sync<R>(
@@ -226,9 +233,10 @@ pub mod capture {
     }
     impl<T, E> ErrAny for &Err<'_, Result<T, E>> {
         fn __at_error(&self) -> Option<SpanError> {
-            self.0.as_ref().err().map(|_| {
-                SpanError::new(format!("returned Err({})", std::any::type_name::<E>()))
-            })
+            self.0
+                .as_ref()
+                .err()
+                .map(|_| SpanError::new(format!("returned Err({})", std::any::type_name::<E>())))
         }
     }
     /// Error level 4: not a `Result`.
@@ -274,7 +282,9 @@ macro_rules! __at_capture_output {
 macro_rules! __at_capture_error {
     ($e:expr) => {{
         #[allow(unused_imports)]
-        use $crate::__private::capture::{ErrAny as _, ErrDebug as _, ErrDisplay as _, ErrNone as _};
+        use $crate::__private::capture::{
+            ErrAny as _, ErrDebug as _, ErrDisplay as _, ErrNone as _,
+        };
         (&&&&$crate::__private::capture::Err($e)).__at_error()
     }};
 }
@@ -306,7 +316,10 @@ mod tests {
     #[test]
     fn capture_picks_the_best_available() {
         assert_eq!(crate::__private::capture!(&42u64), json!(42));
-        assert_eq!(crate::__private::capture!(&OnlyDebug(1)), json!("OnlyDebug(1)"));
+        assert_eq!(
+            crate::__private::capture!(&OnlyDebug(1)),
+            json!("OnlyDebug(1)")
+        );
         let v = crate::__private::capture!(&Opaque);
         assert!(v.as_str().unwrap().contains("Opaque"));
         assert_eq!(generic_debug(7u8), json!("7"));
@@ -319,7 +332,10 @@ mod tests {
         let err: Result<u32, Boom> = Err(Boom);
         assert_eq!(crate::__private::capture_output!(&err), json!(null));
         assert_eq!(crate::__private::capture_output!(&"x"), json!("x"));
-        assert_eq!(crate::__private::capture_output!(&OnlyDebug(2)), json!("OnlyDebug(2)"));
+        assert_eq!(
+            crate::__private::capture_output!(&OnlyDebug(2)),
+            json!("OnlyDebug(2)")
+        );
     }
 
     #[test]
@@ -329,7 +345,10 @@ mod tests {
         assert_eq!(e.message, "boom");
         assert_eq!(e.data.unwrap()["debug"], "Boom");
         let err2: Result<(), OnlyDebug> = Err(OnlyDebug(4));
-        assert_eq!(crate::__private::capture_error!(&err2).unwrap().message, "OnlyDebug(4)");
+        assert_eq!(
+            crate::__private::capture_error!(&err2).unwrap().message,
+            "OnlyDebug(4)"
+        );
         assert!(crate::__private::capture_error!(&5u8).is_none());
         let ok: Result<u8, Boom> = Ok(1);
         assert!(crate::__private::capture_error!(&ok).is_none());

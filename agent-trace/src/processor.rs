@@ -80,7 +80,10 @@ impl ExportError {
     /// assert!(!ExportError::from_http_status(400, "x", None).is_retryable());
     /// ```
     pub fn from_http_status(status: u16, body: &str, retry_after: Option<Duration>) -> Self {
-        let message = format!("HTTP {status}: {}", body.chars().take(300).collect::<String>());
+        let message = format!(
+            "HTTP {status}: {}",
+            body.chars().take(300).collect::<String>()
+        );
         match status {
             408 | 429 => ExportError::Transient {
                 message,
@@ -160,6 +163,21 @@ pub trait TracingProcessor: Send + Sync + 'static {
     /// Exports everything received so far; resolves once it is exported or accounted for.
     fn force_flush(&self) -> BoxFuture<'_, Result<(), TraceError>> {
         Box::pin(async { Ok(()) })
+    }
+
+    /// [`force_flush`](TracingProcessor::force_flush) for sync code (drop guards, panic hooks,
+    /// sync `main`): blocks the calling thread up to `timeout`, and must not need the caller's
+    /// runtime to make progress. The default does nothing (right for processors that buffer
+    /// nothing).
+    fn force_flush_blocking(&self, timeout: Duration) -> Result<(), TraceError> {
+        let _ = timeout;
+        Ok(())
+    }
+
+    /// [`shutdown`](TracingProcessor::shutdown) for sync code; see
+    /// [`force_flush_blocking`](TracingProcessor::force_flush_blocking).
+    fn shutdown_blocking(&self, timeout: Duration) -> Result<(), TraceError> {
+        self.force_flush_blocking(timeout)
     }
 
     /// Flushes and releases resources; later spans are ignored (and counted, where the

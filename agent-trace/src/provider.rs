@@ -262,6 +262,45 @@ impl TracerProvider {
     }
 }
 
+impl TracerProvider {
+    /// [`force_flush`](Self::force_flush) for sync code: blocks up to `timeout` per processor.
+    /// It never needs the caller's runtime, so it cannot deadlock inside one, but it blocks
+    /// the calling thread: in async code prefer `force_flush().await`.
+    ///
+    /// ```
+    /// let p = agent_trace::TracerProvider::builder().build();
+    /// p.force_flush_blocking(std::time::Duration::from_secs(1)).unwrap();
+    /// ```
+    pub fn force_flush_blocking(&self, timeout: Duration) -> Result<(), TraceError> {
+        join_errors(
+            self.inner
+                .processors
+                .iter()
+                .filter_map(|p| p.force_flush_blocking(timeout).err())
+                .map(|e| e.to_string())
+                .collect(),
+        )
+    }
+
+    /// [`shutdown`](Self::shutdown) for sync code (see
+    /// [`force_flush_blocking`](Self::force_flush_blocking)).
+    ///
+    /// ```
+    /// let p = agent_trace::TracerProvider::builder().build();
+    /// p.shutdown_blocking(std::time::Duration::from_secs(1)).unwrap();
+    /// ```
+    pub fn shutdown_blocking(&self, timeout: Duration) -> Result<(), TraceError> {
+        join_errors(
+            self.inner
+                .processors
+                .iter()
+                .filter_map(|p| p.shutdown_blocking(timeout).err())
+                .map(|e| e.to_string())
+                .collect(),
+        )
+    }
+}
+
 fn join_errors(errors: Vec<String>) -> Result<(), TraceError> {
     match errors.len() {
         0 => Ok(()),
@@ -302,11 +341,18 @@ pub fn global_provider() -> Option<TracerProvider> {
 static GLOBAL_SWITCH: AtomicU8 = AtomicU8::new(0);
 
 fn env_says_disabled() -> bool {
-    ["AGENT_TRACE_DISABLED", "OTEL_SDK_DISABLED"].iter().any(|k| {
-        std::env::var(k)
-            .map(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on"))
-            .unwrap_or(false)
-    })
+    ["AGENT_TRACE_DISABLED", "OTEL_SDK_DISABLED"]
+        .iter()
+        .any(|k| {
+            std::env::var(k)
+                .map(|v| {
+                    matches!(
+                        v.trim().to_ascii_lowercase().as_str(),
+                        "1" | "true" | "yes" | "on"
+                    )
+                })
+                .unwrap_or(false)
+        })
 }
 
 /// Whether tracing is on globally: off when [`set_enabled`]`(false)` was called, or, until

@@ -249,8 +249,8 @@ impl Span {
     /// let span = agent_trace::custom_span("cache").with_attribute("hit", true);
     /// # drop(span);
     /// ```
-    pub fn with_attribute<T: Serialize + ?Sized>(mut self, key: &str, value: &T) -> Span {
-        self.record_mut(|r| r.set_attribute(key, to_value(value)));
+    pub fn with_attribute<T: Serialize>(mut self, key: &str, value: T) -> Span {
+        self.record_mut(|r| r.set_attribute(key, to_value(&value)));
         self
     }
 
@@ -375,7 +375,11 @@ impl Drop for Span {
 }
 
 fn static_list(items: &'static [&'static str]) -> StrList {
-    items.iter().map(|s| Str::Borrowed(*s)).collect::<Vec<_>>().into()
+    items
+        .iter()
+        .map(|s| Str::Borrowed(*s))
+        .collect::<Vec<_>>()
+        .into()
 }
 
 pub(crate) fn panic_error(payload: &(dyn std::any::Any + Send)) -> SpanError {

@@ -167,7 +167,8 @@ impl SpanRecord {
             SpanData::Speech(d) => &mut d.model_config,
             _ => return,
         };
-        slot.get_or_insert_with(Map::new).insert(key.to_owned(), value);
+        slot.get_or_insert_with(Map::new)
+            .insert(key.to_owned(), value);
     }
 
     /// Sets a field of a custom span's `data` (other kinds have no free-form data and ignore it).

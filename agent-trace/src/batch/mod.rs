@@ -1,0 +1,422 @@
+//! The batch processor: queues finished spans without blocking and exports them in batches on
+//! its own thread, with retry, circuit breaker and an optional on-disk spool.
+//!
+//! ## Why a dedicated thread
+//! The export work runs on a thread of its own with a small current-thread Tokio runtime, not on
+//! the application's runtime. It keeps exporting while the application's workers are busy or
+//! blocked; `force_flush` and `shutdown` work from any runtime flavour, from inside
+//! `tokio::spawn`, from `Drop` at the end of `#[tokio::main]` (with the `_blocking` variants) and
+//! with no runtime at all, because nothing they wait for needs the caller's runtime to make
+//! progress. That is the class of deadlock opentelemetry-rust's batch processor has had
+//! (#868, #1395, #2071, #2715, #3176).
+//!
+//! ## Overload policy
+//! A span end never blocks and never allocates beyond its record. Each producing thread has a
+//! ring of `max_queue_size` items; when it is full, new items are dropped and counted
+//! (`dropped_queue_full`) and a rate-limited warning says how many. Items the exporters cannot
+//! take (hung lane) are counted as `dropped_export_failed`. Nothing is dropped without a count.
+//!
+//! ## Delivery
+//! At-least-once. A batch whose export timed out may have arrived anyway and is sent again
+//! (retry, or spool replay); a crash between a delivery and the deletion of its spool segment
+//! replays that segment after restart. Exact-once needs de-duplication by span id downstream.
+
+mod lane;
+mod queue;
+mod spool;
+mod stats;
+mod worker;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+
+pub use lane::{BreakerPolicy, RetryPolicy};
+pub use stats::{BatchStats, CircuitState, ExporterStats};
+
+use crate::diag::{emit, Diagnostic};
+use crate::model::{ExportItem, SpanRecord, TraceRecord};
+use crate::processor::{BoxFuture, TraceError, TracingExporter, TracingProcessor};
+use lane::{Lane, LaneConfig};
+use queue::Queue;
+use stats::LaneCounters;
+use worker::{Command, LaneHandle, Reply, Worker};
+
+/// Builds a [`BatchProcessor`]. Defaults come from the seed design and the standard
+/// `OTEL_BSP_*` environment variables; builder calls override both.
+pub struct BatchProcessorBuilder {
+    exporters: Vec<Arc<dyn TracingExporter>>,
+    max_queue_size: usize,
+    max_batch_size: usize,
+    schedule_delay: Duration,
+    export_trigger_ratio: f64,
+    export_timeout: Duration,
+    retry: RetryPolicy,
+    breaker: BreakerPolicy,
+    spool_dir: Option<PathBuf>,
+    spool_max_bytes: u64,
+}
+
+fn env_number(key: &str) -> Option<u64> {
+    let v = std::env::var(key).ok()?;
+    match v.trim().parse::<u64>() {
+        Ok(n) => Some(n),
+        Err(_) => {
+            emit(Diagnostic {
+                key: "bad_env",
+                message: format!("{key}={v:?} is not a whole number; using the default"),
+                count: 1,
+            });
+            None
+        }
+    }
+}
+
+impl Default for BatchProcessorBuilder {
+    fn default() -> Self {
+        BatchProcessorBuilder {
+            exporters: Vec::new(),
+            max_queue_size: env_number("OTEL_BSP_MAX_QUEUE_SIZE").map_or(8192, |n| n as usize),
+            max_batch_size: env_number("OTEL_BSP_MAX_EXPORT_BATCH_SIZE")
+                .map_or(128, |n| n as usize),
+            schedule_delay: Duration::from_millis(
+                env_number("OTEL_BSP_SCHEDULE_DELAY").unwrap_or(5000),
+            ),
+            export_trigger_ratio: 0.7,
+            export_timeout: Duration::from_millis(
+                env_number("OTEL_BSP_EXPORT_TIMEOUT").unwrap_or(30_000),
+            ),
+            retry: RetryPolicy::default(),
+            breaker: BreakerPolicy::default(),
+            spool_dir: None,
+            spool_max_bytes: 256 << 20,
+        }
+    }
+}
+
+impl BatchProcessorBuilder {
+    /// Adds an exporter. Each exporter gets every batch, on its own lane.
+    pub fn with_exporter(mut self, exporter: impl TracingExporter) -> Self {
+        self.exporters.push(Arc::new(exporter));
+        self
+    }
+
+    /// Adds an exporter shared with other code.
+    pub fn with_shared_exporter(mut self, exporter: Arc<dyn TracingExporter>) -> Self {
+        self.exporters.push(exporter);
+        self
+    }
+
+    /// Items each producing thread may have waiting (default 8192, `OTEL_BSP_MAX_QUEUE_SIZE`).
+    pub fn max_queue_size(mut self, n: usize) -> Self {
+        self.max_queue_size = n.max(1);
+        self
+    }
+
+    /// Items per exported batch (default 128, `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`).
+    pub fn max_batch_size(mut self, n: usize) -> Self {
+        self.max_batch_size = n.max(1);
+        self
+    }
+
+    /// How long a partial batch may wait (default 5 s, `OTEL_BSP_SCHEDULE_DELAY` in ms).
+    pub fn schedule_delay(mut self, d: Duration) -> Self {
+        self.schedule_delay = d.max(Duration::from_millis(1));
+        self
+    }
+
+    /// A producing thread wakes the export thread when its ring is this full, or after
+    /// `max_batch_size` items, whichever comes first (default 0.7).
+    pub fn export_trigger_ratio(mut self, r: f64) -> Self {
+        self.export_trigger_ratio = r.clamp(0.01, 1.0);
+        self
+    }
+
+    /// The longest one export attempt may take (default 30 s, `OTEL_BSP_EXPORT_TIMEOUT` in ms).
+    pub fn export_timeout(mut self, d: Duration) -> Self {
+        self.export_timeout = d;
+        self
+    }
+
+    /// How failed exports are retried.
+    pub fn retry_policy(mut self, p: RetryPolicy) -> Self {
+        self.retry = p;
+        self
+    }
+
+    /// When the circuit breaker opens and for how long.
+    pub fn breaker_policy(mut self, p: BreakerPolicy) -> Self {
+        self.breaker = p;
+        self
+    }
+
+    /// Keeps batches that could not be delivered in this directory (one subdirectory per
+    /// exporter) and replays them when the backend is back, also after a restart.
+    pub fn spool_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.spool_dir = Some(dir.into());
+        self
+    }
+
+    /// The spool's size cap per exporter (default 256 MiB); past it, batches are dropped and
+    /// counted.
+    pub fn spool_max_bytes(mut self, n: u64) -> Self {
+        self.spool_max_bytes = n;
+        self
+    }
+
+    /// Starts the export thread and returns the processor.
+    pub fn build(self) -> BatchProcessor {
+        let queue = Queue::new(
+            self.max_queue_size,
+            self.max_batch_size
+                .min(((self.max_queue_size as f64) * self.export_trigger_ratio) as usize)
+                .max(1),
+        );
+        let cfg = LaneConfig {
+            export_timeout: self.export_timeout,
+            retry: self.retry,
+            breaker: self.breaker,
+        };
+        let lane_depth = (self.max_queue_size / self.max_batch_size).max(4);
+        let mut lanes = Vec::new();
+        let mut lane_rx = Vec::new();
+        let mut handles = Vec::new();
+        for (i, exporter) in self.exporters.into_iter().enumerate() {
+            let name = exporter.name().to_owned();
+            let counters = Arc::new(LaneCounters::default());
+            let spool = self.spool_dir.as_ref().and_then(|dir| {
+                let sub: String = name
+                    .chars()
+                    .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+                    .collect();
+                let path = dir.join(format!("{i}-{sub}"));
+                match spool::Spool::open(&path, self.spool_max_bytes) {
+                    Ok(s) => Some(s),
+                    Err(e) => {
+                        emit(Diagnostic {
+                            key: "spool_unavailable",
+                            message: format!("cannot open the spool at {}: {e}; exporter {name} runs without one", path.display()),
+                            count: 1,
+                        });
+                        None
+                    }
+                }
+            });
+            let (tx, rx) = mpsc::channel(lane_depth);
+            lanes.push(Lane::new(exporter, counters.clone(), cfg.clone(), spool));
+            lane_rx.push(rx);
+            handles.push(LaneHandle { name, tx, counters });
+        }
+        let pending = Arc::new(AtomicU64::new(0));
+        let lane_stats = handles
+            .iter()
+            .map(|h| (h.name.clone(), h.counters.clone()))
+            .collect();
+        let worker = Worker {
+            queue: queue.clone(),
+            lanes: handles,
+            max_batch_size: self.max_batch_size,
+            schedule_delay: self.schedule_delay,
+            pending: pending.clone(),
+        };
+        let (commands, rx) = mpsc::unbounded_channel();
+        let spawned = std::thread::Builder::new()
+            .name("agent-trace-export".into())
+            .spawn(move || {
+                match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    Ok(rt) => rt.block_on(worker.run(lanes, lane_rx, rx)),
+                    Err(e) => {
+                        worker.queue.close();
+                        emit(Diagnostic {
+                            key: "export_thread",
+                            message: format!("cannot start the export runtime: {e}; spans are counted as dropped"),
+                            count: 1,
+                        });
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            queue.close();
+            emit(Diagnostic {
+                key: "export_thread",
+                message: format!(
+                    "cannot start the export thread: {e}; spans are counted as dropped"
+                ),
+                count: 1,
+            });
+        }
+        BatchProcessor {
+            inner: Arc::new(Inner {
+                queue,
+                commands,
+                lane_stats,
+                pending,
+                shut_down: AtomicBool::new(false),
+            }),
+        }
+    }
+}
+
+struct Inner {
+    queue: Arc<Queue>,
+    commands: mpsc::UnboundedSender<Command>,
+    lane_stats: Vec<(String, Arc<LaneCounters>)>,
+    pending: Arc<AtomicU64>,
+    shut_down: AtomicBool,
+}
+
+/// Queues finished traces and spans and exports them in batches on its own thread.
+///
+/// Cloning gives another handle to the same processor (keep one to read [`stats`](Self::stats)).
+///
+/// ```
+/// use agent_trace::{BatchProcessor, TracerProvider};
+/// # struct Discard;
+/// # impl agent_trace::TracingExporter for Discard {
+/// #     fn name(&self) -> &str { "discard" }
+/// #     fn export<'a>(&'a self, _: &'a [agent_trace::ExportItem]) -> agent_trace::BoxFuture<'a, Result<(), agent_trace::ExportError>> { Box::pin(async { Ok(()) }) }
+/// # }
+///
+/// let batch = BatchProcessor::builder().with_exporter(Discard).build();
+/// let provider = TracerProvider::builder().with_processor(batch.clone()).build();
+/// provider.trace("wf").in_scope(|| agent_trace::custom_span("step").end());
+/// batch.force_flush_blocking(std::time::Duration::from_secs(5)).unwrap();
+/// assert_eq!(batch.stats().exporters[0].exported, 2); // the span and the trace
+/// ```
+#[derive(Clone)]
+pub struct BatchProcessor {
+    inner: Arc<Inner>,
+}
+
+impl BatchProcessor {
+    /// Starts building a processor.
+    pub fn builder() -> BatchProcessorBuilder {
+        BatchProcessorBuilder::default()
+    }
+
+    /// A processor with default settings for one exporter.
+    pub fn new(exporter: impl TracingExporter) -> BatchProcessor {
+        Self::builder().with_exporter(exporter).build()
+    }
+
+    /// The pipeline's counters.
+    pub fn stats(&self) -> BatchStats {
+        let c = self.inner.queue.counts();
+        BatchStats {
+            enqueued: c.enqueued,
+            dropped_queue_full: c.dropped_full,
+            dropped_after_shutdown: c.dropped_closed,
+            queued: c.in_rings + self.inner.pending.load(Ordering::Relaxed),
+            exporters: self
+                .inner
+                .lane_stats
+                .iter()
+                .map(|(name, counters)| counters.snapshot(name))
+                .collect(),
+        }
+    }
+
+    fn send(&self, cmd: Command) -> bool {
+        self.inner.commands.send(cmd).is_ok()
+    }
+
+    /// Exports everything ended before the call; resolves once it is exported or accounted
+    /// for (spooled or counted as dropped). Works from any executor.
+    pub async fn flush(&self) -> Result<(), TraceError> {
+        let (tx, rx) = oneshot::channel();
+        if !self.send(Command::Flush(Reply::Async(tx))) {
+            return Err(TraceError::ShutDown);
+        }
+        rx.await.unwrap_or(Err(TraceError::ShutDown))
+    }
+
+    /// [`flush`](Self::flush) for sync code: blocks this thread up to `timeout`. Safe anywhere,
+    /// including inside a runtime (it does not need the runtime to progress), but it does block
+    /// the calling thread: in async code prefer `flush().await`.
+    pub fn force_flush_blocking(&self, timeout: Duration) -> Result<(), TraceError> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        if !self.send(Command::Flush(Reply::Blocking(tx))) {
+            return Err(TraceError::ShutDown);
+        }
+        match rx.recv_timeout(timeout) {
+            Ok(r) => r,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(TraceError::Timeout {
+                what: "force_flush",
+                timeout,
+            }),
+            Err(_) => Err(TraceError::ShutDown),
+        }
+    }
+
+    /// Drains the queue, flushes and shuts down the exporters, and stops the export thread,
+    /// within `timeout`. Items ended afterwards are counted and ignored. Twice is harmless.
+    pub async fn shutdown_async(&self, timeout: Duration) -> Result<(), TraceError> {
+        if self.inner.shut_down.swap(true, Ordering::SeqCst) {
+            return Ok(());
+        }
+        let (tx, rx) = oneshot::channel();
+        if !self.send(Command::Shutdown(timeout, Reply::Async(tx))) {
+            return Ok(());
+        }
+        rx.await.unwrap_or(Ok(()))
+    }
+
+    /// [`shutdown_async`](Self::shutdown_async) for sync code (see
+    /// [`force_flush_blocking`](Self::force_flush_blocking)).
+    pub fn shutdown_blocking(&self, timeout: Duration) -> Result<(), TraceError> {
+        if self.inner.shut_down.swap(true, Ordering::SeqCst) {
+            return Ok(());
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        if !self.send(Command::Shutdown(timeout, Reply::Blocking(tx))) {
+            return Ok(());
+        }
+        // The export thread enforces `timeout` itself; the margin covers its reply.
+        match rx.recv_timeout(timeout + Duration::from_millis(500)) {
+            Ok(r) => r,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(TraceError::Timeout {
+                what: "shutdown",
+                timeout,
+            }),
+            Err(_) => Ok(()),
+        }
+    }
+}
+
+impl TracingProcessor for BatchProcessor {
+    fn on_trace_end(&self, trace: &TraceRecord) {
+        self.inner.queue.push(ExportItem::Trace(trace.clone()));
+    }
+
+    fn on_span_end(&self, span: &SpanRecord) {
+        self.inner.queue.push(ExportItem::Span(span.clone()));
+    }
+
+    #[inline]
+    fn on_span_end_owned(&self, span: SpanRecord) {
+        self.inner.queue.push(ExportItem::Span(span));
+    }
+
+    fn wants_span_start(&self) -> bool {
+        false
+    }
+
+    fn force_flush(&self) -> BoxFuture<'_, Result<(), TraceError>> {
+        Box::pin(self.flush())
+    }
+
+    fn force_flush_blocking(&self, timeout: Duration) -> Result<(), TraceError> {
+        BatchProcessor::force_flush_blocking(self, timeout)
+    }
+
+    fn shutdown(&self, timeout: Duration) -> BoxFuture<'_, Result<(), TraceError>> {
+        Box::pin(self.shutdown_async(timeout))
+    }
+
+    fn shutdown_blocking(&self, timeout: Duration) -> Result<(), TraceError> {
+        BatchProcessor::shutdown_blocking(self, timeout)
+    }
+}
