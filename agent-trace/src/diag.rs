@@ -78,6 +78,20 @@ impl RateLimited {
     }
 }
 
+impl RateLimited {
+    /// Reports what is still held back (at shutdown).
+    pub(crate) fn flush(&self, message: impl FnOnce(u64) -> String) {
+        let count = self.pending.swap(0, Ordering::Relaxed);
+        if count > 0 {
+            emit(Diagnostic {
+                key: self.key,
+                message: message(count),
+                count,
+            });
+        }
+    }
+}
+
 pub(crate) fn emit(d: Diagnostic) {
     match HOOK.get() {
         Some(hook) => hook(&d),

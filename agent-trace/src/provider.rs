@@ -32,6 +32,11 @@ pub struct TracerProvider {
     pub(crate) inner: &'static ProviderInner,
 }
 
+// A provider stays consistent across a panic (atomics, and processors are isolated by
+// catch_unwind), so holding one in code that catches panics is fine.
+impl std::panic::UnwindSafe for TracerProvider {}
+impl std::panic::RefUnwindSafe for TracerProvider {}
+
 impl std::fmt::Debug for TracerProvider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TracerProvider")

@@ -53,6 +53,11 @@ pub(crate) struct Worker {
 }
 
 static LANE_FULL: RateLimited = RateLimited::new("lane_full", Duration::from_secs(10));
+static QUEUE_FULL: RateLimited = RateLimited::new("queue_full", Duration::from_secs(10));
+
+fn queue_full_message(n: u64) -> String {
+    format!("dropped {n} span(s) since the last report: a thread's queue was full (raise max_queue_size / OTEL_BSP_MAX_QUEUE_SIZE, or export faster)")
+}
 
 impl Worker {
     pub(crate) async fn run(
@@ -69,6 +74,7 @@ impl Worker {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         tick.tick().await;
         let mut buf: Vec<ExportItem> = Vec::with_capacity(self.max_batch_size);
+        let mut reported_drops = 0;
         loop {
             let mut partial = false;
             let cmd = tokio::select! {
@@ -77,6 +83,15 @@ impl Worker {
                 _ = self.queue.notify.notified() => None,
                 _ = tick.tick() => { partial = true; None }
             };
+            // Producers only count drops; the warning is written here, once per interval.
+            let drops = self.queue.counts().dropped_full;
+            if drops > reported_drops {
+                QUEUE_FULL.hit(drops - reported_drops, queue_full_message);
+                reported_drops = drops;
+            }
+            if matches!(cmd, Some(Some(Command::Shutdown(..))) | Some(None)) {
+                QUEUE_FULL.flush(queue_full_message);
+            }
             match cmd {
                 None => self.pump(&mut buf, partial),
                 Some(Some(Command::Flush(reply))) => {

@@ -1,0 +1,246 @@
+//! The batch processor: flush and shutdown from every kind of caller, exact accounting,
+//! isolation of bad exporters, the spool, and a load test.
+
+mod common;
+
+use std::time::Duration;
+
+use agent_trace::{
+    custom_span, BatchProcessor, BreakerPolicy, CircuitState, ExportItem, RetryPolicy,
+    TracerProvider,
+};
+use common::{Behaviour, TestExporter};
+
+fn pipeline(exporters: &[&TestExporter]) -> (TracerProvider, BatchProcessor) {
+    let mut b = BatchProcessor::builder().schedule_delay(Duration::from_millis(50));
+    for e in exporters {
+        b = b.with_exporter((*e).clone());
+    }
+    let batch = b.build();
+    let provider = TracerProvider::builder()
+        .with_processor(batch.clone())
+        .build();
+    (provider, batch)
+}
+
+fn work(provider: TracerProvider, spans: usize) {
+    provider.trace("wf").in_scope(|| {
+        for _ in 0..spans {
+            custom_span("s").end();
+        }
+    });
+}
+
+fn span_count(items: &[ExportItem]) -> usize {
+    items.iter().filter(|i| matches!(i, ExportItem::Span(_))).count()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn flush_on_a_current_thread_runtime() {
+    let e = TestExporter::new("e");
+    let (provider, batch) = pipeline(&[&e]);
+    work(provider, 300);
+    provider.force_flush().await.unwrap();
+    assert_eq!(span_count(&e.items()), 300);
+    let s = batch.stats();
+    assert_eq!(s.enqueued, 301);
+    assert_eq!(s.exporters[0].exported, 301);
+    assert!(s.balanced(), "{s:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flush_and_shutdown_from_inside_tokio_spawn() {
+    let e = TestExporter::new("e");
+    let (provider, batch) = pipeline(&[&e]);
+    tokio::spawn(async move {
+        work(provider, 10);
+        provider.force_flush().await.unwrap();
+        provider.shutdown(Duration::from_secs(5)).await.unwrap();
+        provider.shutdown(Duration::from_secs(5)).await.unwrap(); // twice is harmless
+    })
+    .await
+    .unwrap();
+    assert_eq!(span_count(&e.items()), 10);
+    // After shutdown, spans are counted and ignored.
+    work(provider, 5);
+    let s = batch.stats();
+    assert_eq!(s.dropped_after_shutdown, 6);
+    assert_eq!(s.produced(), 17);
+    assert!(s.balanced(), "{s:?}");
+}
+
+struct FlushOnDrop(TracerProvider);
+impl Drop for FlushOnDrop {
+    fn drop(&mut self) {
+        self.0
+            .shutdown_blocking(Duration::from_secs(5))
+            .expect("shutdown from a drop guard");
+    }
+}
+
+#[test]
+fn blocking_shutdown_from_a_guard_dropped_inside_a_runtime() {
+    let e = TestExporter::new("e");
+    let (provider, _batch) = pipeline(&[&e]);
+    // What `#[tokio::main]` does: the guard drops inside block_on, on a runtime thread.
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async move {
+            let _guard = FlushOnDrop(provider);
+            provider.trace("wf").run(async { custom_span("s").end() }).await;
+        });
+    assert_eq!(span_count(&e.items()), 1);
+}
+
+#[test]
+fn flush_with_no_runtime_at_all() {
+    let e = TestExporter::new("e");
+    let (provider, _batch) = pipeline(&[&e]);
+    std::thread::spawn(move || work(provider, 7)).join().unwrap();
+    provider.force_flush_blocking(Duration::from_secs(5)).unwrap();
+    // And the async flush driven by a non-tokio executor.
+    futures::executor::block_on(provider.force_flush()).unwrap();
+    assert_eq!(span_count(&e.items()), 7, "spans of an exited thread are not lost");
+}
+
+#[test]
+fn a_bad_exporter_never_stalls_the_good_one() {
+    let good = TestExporter::new("good");
+    let panicky = TestExporter::new("panicky");
+    let hung = TestExporter::new("hung");
+    let failing = TestExporter::new("failing");
+    panicky.set(Behaviour::Panic);
+    hung.set(Behaviour::Hang);
+    failing.set(Behaviour::FailPermanent);
+    let batch = BatchProcessor::builder()
+        .with_exporter(good.clone())
+        .with_exporter(panicky.clone())
+        .with_exporter(hung.clone())
+        .with_exporter(failing.clone())
+        .export_timeout(Duration::from_millis(100))
+        .retry_policy(RetryPolicy {
+            max_elapsed: Duration::from_millis(300),
+            ..RetryPolicy::default()
+        })
+        .build();
+    let provider = TracerProvider::builder()
+        .with_processor(batch.clone())
+        .build();
+    work(provider, 50);
+    let started = std::time::Instant::now();
+    let _ = provider.force_flush_blocking(Duration::from_secs(10));
+    assert!(started.elapsed() < Duration::from_secs(5), "flush waited on a hung exporter");
+    assert_eq!(span_count(&good.items()), 50);
+    let s = batch.stats();
+    for e in &s.exporters[1..] {
+        assert_eq!(e.exported, 0, "{e:?}");
+        assert_eq!(e.dropped_export_failed, 51, "{e:?}");
+    }
+    assert!(s.balanced(), "{s:?}");
+}
+
+#[test]
+fn spool_keeps_batches_through_an_outage_and_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = TestExporter::new("backend");
+    e.set(Behaviour::FailTransient);
+    let build = |e: &TestExporter| {
+        BatchProcessor::builder()
+            .with_exporter(e.clone())
+            .max_batch_size(10)
+            .spool_dir(dir.path())
+            .retry_policy(RetryPolicy {
+                initial_backoff: Duration::from_millis(1),
+                max_backoff: Duration::from_millis(5),
+                max_elapsed: Duration::from_millis(50),
+                ..RetryPolicy::default()
+            })
+            .breaker_policy(BreakerPolicy {
+                failure_threshold: 3,
+                cooldown: Duration::from_millis(100),
+            })
+            .build()
+    };
+    let first = build(&e);
+    let provider = TracerProvider::builder()
+        .with_processor(first.clone())
+        .build();
+    work(provider, 40);
+    provider.force_flush_blocking(Duration::from_secs(10)).unwrap();
+    let s = first.stats();
+    let lane = &s.exporters[0];
+    assert_eq!(lane.exported, 0);
+    assert_eq!(lane.in_spool, 41, "{lane:?}");
+    assert_eq!(lane.circuit, CircuitState::Open);
+    assert!(s.balanced(), "{s:?}");
+    provider.shutdown_blocking(Duration::from_secs(5)).unwrap();
+
+    // A new process on the same directory, with the backend back.
+    e.set(Behaviour::Accept);
+    let second = build(&e);
+    assert_eq!(second.stats().exporters[0].restored_from_spool, 41);
+    second.force_flush_blocking(Duration::from_secs(10)).unwrap();
+    let lane = &second.stats().exporters[0];
+    assert_eq!(lane.replayed, 41, "{lane:?}");
+    assert_eq!(lane.in_spool, 0);
+    assert_eq!(span_count(&e.items()), 40);
+    assert!(second.stats().balanced());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn load_small_queue_accounts_for_every_span() {
+    load(64, 1_000_000).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn load_queue_sized_for_the_burst_drops_nothing() {
+    let s = load(200_000, 400_000).await;
+    assert_eq!(s.dropped_queue_full, 0, "{s:?}");
+}
+
+async fn load(queue: usize, total: usize) -> agent_trace::BatchStats {
+    let e = TestExporter::counting("count");
+    let batch = BatchProcessor::builder()
+        .with_exporter(e.clone())
+        .max_queue_size(queue)
+        .max_batch_size(512)
+        .build();
+    let provider = TracerProvider::builder()
+        .with_processor(batch.clone())
+        .build();
+    let per_task = total / 8;
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            tokio::spawn(provider.trace("load").run(async move {
+                for i in 0..per_task {
+                    custom_span("s").end();
+                    if i % 4096 == 0 {
+                        tokio::task::yield_now().await;
+                    }
+                }
+            }))
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    provider.force_flush().await.unwrap();
+    let s = batch.stats();
+    let produced = (total + 8) as u64;
+    assert_eq!(s.produced(), produced, "{s:?}");
+    assert_eq!(s.queued, 0, "{s:?}");
+    assert_eq!(
+        s.exporters[0].exported + s.dropped_queue_full,
+        produced,
+        "{s:?}"
+    );
+    assert_eq!(e.count(), s.exporters[0].exported);
+    assert!(s.balanced(), "{s:?}");
+    eprintln!(
+        "load: produced {produced}, exported {}, dropped {} (queue {queue})",
+        s.exporters[0].exported, s.dropped_queue_full
+    );
+    s
+}

@@ -1,0 +1,121 @@
+//! Helpers shared by the behaviour tests.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+
+use agent_trace::testing::CollectingProcessor;
+use agent_trace::{SpanId, SpanRecord, TracerProvider};
+
+/// A provider with a collecting processor.
+pub fn collecting() -> (TracerProvider, CollectingProcessor) {
+    let spans = CollectingProcessor::new();
+    let provider = TracerProvider::builder()
+        .with_processor(spans.clone())
+        .build();
+    (provider, spans)
+}
+
+/// Spans by name (panics on duplicates, which the tests avoid).
+pub fn by_name(spans: &[SpanRecord]) -> HashMap<String, SpanRecord> {
+    let mut m = HashMap::new();
+    for s in spans {
+        let name = s.data.name().unwrap_or("?").to_string();
+        assert!(m.insert(name.clone(), s.clone()).is_none(), "duplicate span name {name}");
+    }
+    m
+}
+
+/// The parent's id of the span named `child`, checked to be the span named `parent`.
+pub fn assert_parent(spans: &HashMap<String, SpanRecord>, child: &str, parent: Option<&str>) {
+    let c = &spans[child];
+    let want: Option<SpanId> = parent.map(|p| spans[p].id);
+    assert_eq!(c.parent_id, want, "parent of {child}");
+}
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use agent_trace::{BoxFuture, ExportError, ExportItem, TracingExporter};
+
+/// What a [`TestExporter`] does with a batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Behaviour {
+    Accept,
+    FailTransient,
+    FailPermanent,
+    Panic,
+    Hang,
+}
+
+/// An exporter that keeps the ids it received and can be told to fail.
+#[derive(Clone)]
+pub struct TestExporter {
+    pub name: &'static str,
+    pub behaviour: Arc<Mutex<Behaviour>>,
+    pub received: Arc<Mutex<Vec<ExportItem>>>,
+    pub calls: Arc<AtomicU64>,
+    pub count_only: Arc<AtomicBool>,
+    pub count: Arc<AtomicU64>,
+}
+
+impl TestExporter {
+    pub fn new(name: &'static str) -> Self {
+        TestExporter {
+            name,
+            behaviour: Arc::new(Mutex::new(Behaviour::Accept)),
+            received: Arc::default(),
+            calls: Arc::default(),
+            count_only: Arc::default(),
+            count: Arc::default(),
+        }
+    }
+
+    /// Counts items without keeping them (for load tests).
+    pub fn counting(name: &'static str) -> Self {
+        let e = Self::new(name);
+        e.count_only.store(true, Ordering::Relaxed);
+        e
+    }
+
+    pub fn set(&self, b: Behaviour) {
+        *self.behaviour.lock().unwrap() = b;
+    }
+
+    pub fn items(&self) -> Vec<ExportItem> {
+        self.received.lock().unwrap().clone()
+    }
+
+    pub fn count(&self) -> u64 {
+        self.count.load(Ordering::Relaxed)
+    }
+}
+
+impl TracingExporter for TestExporter {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn export<'a>(&'a self, batch: &'a [ExportItem]) -> BoxFuture<'a, Result<(), ExportError>> {
+        Box::pin(async move {
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            let b = *self.behaviour.lock().unwrap();
+            match b {
+                Behaviour::Accept => {
+                    self.count.fetch_add(batch.len() as u64, Ordering::Relaxed);
+                    if !self.count_only.load(Ordering::Relaxed) {
+                        self.received.lock().unwrap().extend_from_slice(batch);
+                    }
+                    Ok(())
+                }
+                Behaviour::FailTransient => Err(ExportError::transient("backend down")),
+                Behaviour::FailPermanent => Err(ExportError::permanent("400 bad request")),
+                Behaviour::Panic => panic!("exporter bug"),
+                Behaviour::Hang => {
+                    tokio::time::sleep(Duration::from_secs(3600)).await;
+                    Ok(())
+                }
+            }
+        })
+    }
+}
