@@ -119,3 +119,4 @@ impl TracingExporter for TestExporter {
         })
     }
 }
+pub mod backend;
