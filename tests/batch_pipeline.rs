@@ -196,7 +196,7 @@ async fn load_small_queue_accounts_for_every_span() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn load_queue_sized_for_the_burst_drops_nothing() {
-    let s = load(200_000, 400_000).await;
+    let s = load(262_144, 1_000_000).await;
     assert_eq!(s.dropped_queue_full, 0, "{s:?}");
 }
 

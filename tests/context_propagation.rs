@@ -192,3 +192,21 @@ fn no_trace_no_spans_but_code_runs() {
     assert!(seen.spans().is_empty());
     assert!(!agent_trace::current_span().is_recording());
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn remote_parent_from_traceparent() {
+    let (provider, seen) = collecting();
+    let header = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let cx = Context::from_traceparent(provider, header).unwrap();
+    let outgoing = async {
+        leaf("handler", 1).await;
+        Context::current().traceparent()
+    }
+    .in_context(cx)
+    .await;
+    let spans = by_name(&seen.spans());
+    let handler = &spans["handler"];
+    assert_eq!(handler.trace_id.to_hex(), "4bf92f3577b34da6a3ce929d0e0e4736");
+    assert_eq!(handler.parent_id.unwrap().to_hex(), "00f067aa0ba902b7");
+    assert_eq!(outgoing.as_deref(), Some(header));
+}

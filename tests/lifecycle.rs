@@ -142,3 +142,29 @@ async fn trace_builder_fields_reach_processors() {
     assert_eq!(t.group_id.as_deref(), Some("thread-42"));
     assert_eq!(t.metadata.as_ref().unwrap()["tier"], "gold");
 }
+
+struct Unserializable;
+impl serde::Serialize for Unserializable {
+    fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+        Err(serde::ser::Error::custom("cannot serialize a socket"))
+    }
+}
+
+#[test]
+fn an_unserializable_value_becomes_a_marker_and_the_span_still_goes_out() {
+    let (provider, seen) = collecting();
+    provider.trace("wf").in_scope(|| {
+        let mut span = agent_trace::function_span("tool");
+        span.set_input(&Unserializable);
+        span.set_output(&42);
+        span.end();
+    });
+    let spans = by_name(&seen.spans());
+    let agent_trace::SpanData::Function(f) = &spans["tool"].data else {
+        panic!("function span expected")
+    };
+    assert!(f.input.as_deref().unwrap().contains("unserializable: cannot serialize a socket"));
+    assert_eq!(f.output.as_deref(), Some("42"));
+    let line = serde_json::to_string(&agent_trace::ExportItem::Span(spans["tool"].clone()));
+    assert!(line.is_ok());
+}

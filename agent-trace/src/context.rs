@@ -146,6 +146,33 @@ impl Context {
         }
     }
 
+    /// A context continuing the caller's trace from a W3C `traceparent` header: spans started
+    /// in it are children of the remote span.
+    ///
+    /// ```
+    /// let p = agent_trace::TracerProvider::builder().build();
+    /// let cx = agent_trace::Context::from_traceparent(p, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").unwrap();
+    /// assert_eq!(cx.traceparent().unwrap(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    /// ```
+    pub fn from_traceparent(
+        provider: TracerProvider,
+        header: &str,
+    ) -> Result<Context, crate::propagation::TraceparentError> {
+        let p = crate::propagation::parse_traceparent(header)?;
+        Ok(Context::remote(provider, p.trace_id, Some(p.parent_id)))
+    }
+
+    /// The `traceparent` header for this position (sampled), to send to another process;
+    /// `None` outside a trace or at a trace's root (no span to be the parent).
+    ///
+    /// ```
+    /// assert!(agent_trace::Context::current().traceparent().is_none());
+    /// ```
+    pub fn traceparent(&self) -> Option<String> {
+        let a = self.active?;
+        Some(crate::propagation::format_traceparent(a.trace_id, a.span_id?, true))
+    }
+
     /// The trace, if any.
     ///
     /// ```

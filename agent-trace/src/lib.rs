@@ -71,6 +71,7 @@ mod id;
 mod instrument;
 mod model;
 mod processor;
+pub mod propagation;
 mod provider;
 mod runtime;
 mod span;
