@@ -92,6 +92,20 @@ impl RateLimited {
     }
 }
 
+/// Reports a warning the way the SDK reports its own (to the hook, else stderr). For exporters
+/// and processors that must not fail but should not stay silent either.
+///
+/// ```
+/// agent_trace::emit_diagnostic(agent_trace::Diagnostic {
+///     key: "my_exporter",
+///     message: "old file could not be deleted; will retry".into(),
+///     count: 1,
+/// });
+/// ```
+pub fn emit_diagnostic(d: Diagnostic) {
+    emit(d)
+}
+
 pub(crate) fn emit(d: Diagnostic) {
     match HOOK.get() {
         Some(hook) => hook(&d),

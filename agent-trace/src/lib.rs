@@ -89,7 +89,7 @@ pub use batch::{
 };
 pub use clock::{Timestamp, TimestampParseError};
 pub use context::{Context, ContextGuard};
-pub use diag::{set_diagnostics_hook, Diagnostic};
+pub use diag::{emit_diagnostic, set_diagnostics_hook, Diagnostic};
 pub use id::{IdParseError, SpanId, TraceId};
 pub use instrument::{Instrument, Instrumented, NoHook, OutputHook, WithContext};
 pub use model::*;
