@@ -66,20 +66,11 @@ impl RateLimited {
                 .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
                 .is_ok()
         {
-            let count = self.pending.swap(0, Ordering::Relaxed);
-            if count > 0 {
-                emit(Diagnostic {
-                    key: self.key,
-                    message: message(count),
-                    count,
-                });
-            }
+            self.flush(message);
         }
     }
-}
 
-impl RateLimited {
-    /// Reports what is still held back (at shutdown).
+    /// Reports what is still held back (also at shutdown).
     pub(crate) fn flush(&self, message: impl FnOnce(u64) -> String) {
         let count = self.pending.swap(0, Ordering::Relaxed);
         if count > 0 {
