@@ -15,10 +15,20 @@
 
 #[cfg(feature = "console")]
 pub mod console;
+#[cfg(feature = "http")]
+mod http;
 #[cfg(feature = "jsonl")]
 pub mod jsonl;
+#[cfg(feature = "openai")]
+pub mod openai;
+#[cfg(feature = "otlp")]
+pub mod otlp;
 
 #[cfg(feature = "console")]
 pub use console::ConsoleExporter;
 #[cfg(feature = "jsonl")]
 pub use jsonl::JsonlExporter;
+#[cfg(feature = "openai")]
+pub use openai::OpenAiExporter;
+#[cfg(feature = "otlp")]
+pub use otlp::OtlpExporter;

@@ -170,7 +170,9 @@ impl Context {
     /// ```
     pub fn traceparent(&self) -> Option<String> {
         let a = self.active?;
-        Some(crate::propagation::format_traceparent(a.trace_id, a.span_id?, true))
+        Some(crate::propagation::format_traceparent(
+            a.trace_id, a.span_id?, true,
+        ))
     }
 
     /// The trace, if any.

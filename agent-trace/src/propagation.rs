@@ -68,7 +68,9 @@ pub fn parse_traceparent(header: &str) -> Result<TraceParent, TraceparentError> 
     else {
         return Err(malformed());
     };
-    let hex = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    let hex = |s: &str, n: usize| {
+        s.len() == n && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    };
     if !hex(version, 2) || !hex(trace, 32) || !hex(parent, 16) || !hex(flags, 2) {
         return Err(malformed());
     }

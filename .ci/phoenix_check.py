@@ -1,0 +1,133 @@
+"""Checks that Phoenix stored the `otlp` example's spans: count, parents, names, token counts.
+
+Polls Phoenix's REST API (`GET /v1/projects/{project}/spans`) until the expected number of
+spans is there (Phoenix inserts asynchronously), then checks each trace's tree. Standard
+library only. Exit status 0 when everything matches, 1 otherwise.
+"""
+
+import argparse
+import collections
+import json
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+# What one run of the example's workflow produces: name -> parent name (None: root).
+EXPECTED_TREE = [
+    ("invoke_workflow customer-support", None),
+    ("invoke_agent Triage", "invoke_workflow customer-support"),
+    ("guardrail no_pii", "invoke_agent Triage"),
+    ("chat gpt-4o-mini", "invoke_agent Triage"),
+    ("handoff Triage -> Billing", "invoke_agent Triage"),
+    ("invoke_agent Billing", "invoke_workflow customer-support"),
+    ("chat gpt-4o", "invoke_agent Billing"),
+    ("chat gpt-4o", "invoke_agent Billing"),
+    ("execute_tool lookup_invoice", "invoke_agent Billing"),
+    ("execute_tool issue_refund", "invoke_agent Billing"),
+    ("execute_tool issue_refund", "invoke_agent Billing"),
+]
+# (model, input tokens, output tokens) of the generations of one run.
+EXPECTED_USAGE = sorted([("gpt-4o-mini", 42, 6), ("gpt-4o", 180, 24), ("gpt-4o", 220, 40)])
+
+
+def fetch_spans(base, project):
+    spans, cursor = [], None
+    while True:
+        query = {"limit": "1000"}
+        if cursor:
+            query["cursor"] = cursor
+        url = f"{base}/v1/projects/{urllib.parse.quote(project)}/spans?" + urllib.parse.urlencode(query)
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                page = json.load(response)
+        except urllib.error.HTTPError as e:
+            if e.code == 404:  # the project appears with its first span
+                return []
+            raise
+        spans.extend(page.get("data", []))
+        cursor = page.get("next_cursor")
+        if not cursor:
+            return spans
+
+
+def attr(span, key):
+    """An attribute, whether Phoenix returns keys flat (`a.b`) or nested ({"a": {"b": …}})."""
+    attributes = span.get("attributes") or {}
+    if key in attributes:
+        return attributes[key]
+    node = attributes
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def check(spans, expect):
+    problems = []
+    if len(spans) != expect:
+        problems.append(f"expected {expect} spans, Phoenix has {len(spans)}")
+    by_trace = collections.defaultdict(list)
+    for s in spans:
+        by_trace[s["context"]["trace_id"]].append(s)
+    runs = expect // len(EXPECTED_TREE)
+    if len(by_trace) != runs:
+        problems.append(f"expected {runs} traces, found {len(by_trace)}")
+    for trace_id, members in by_trace.items():
+        ids = {s["context"]["span_id"]: s for s in members}
+        tree = []
+        for s in members:
+            parent = s.get("parent_id")
+            if parent and parent not in ids:
+                problems.append(f"{trace_id}: span {s['name']!r} has parent {parent} not in the trace")
+                continue
+            tree.append((s["name"], ids[parent]["name"] if parent else None))
+        if sorted(tree, key=str) != sorted(EXPECTED_TREE, key=str):
+            problems.append(f"{trace_id}: tree {sorted(tree, key=str)} != {sorted(EXPECTED_TREE, key=str)}")
+        usage = sorted(
+            (attr(s, "gen_ai.request.model"), attr(s, "gen_ai.usage.input_tokens"), attr(s, "gen_ai.usage.output_tokens"))
+            for s in members
+            if s["name"].startswith("chat ")
+        )
+        if usage != EXPECTED_USAGE:
+            problems.append(f"{trace_id}: token counts {usage} != {EXPECTED_USAGE}")
+        errors = [s for s in members if s.get("status_code") == "ERROR"]
+        if len(errors) != 1 or errors[0]["name"] != "execute_tool issue_refund":
+            problems.append(f"{trace_id}: expected one failed issue_refund, got {[s['name'] for s in errors]}")
+    return problems
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--project", required=True)
+    parser.add_argument("--expect", type=int, required=True, help="spans the example exported")
+    parser.add_argument("--timeout", type=float, default=180)
+    args = parser.parse_args()
+
+    deadline = time.monotonic() + args.timeout
+    spans, delay = [], 0.2
+    while True:
+        spans = fetch_spans(args.url, args.project)
+        if len(spans) >= args.expect or time.monotonic() > deadline:
+            break
+        time.sleep(delay)
+        delay = min(delay * 2, 3)
+    problems = check(spans, args.expect)
+
+    print(f"phoenix_check: project {args.project!r}: {len(spans)} spans in "
+          f"{len({s['context']['trace_id'] for s in spans})} traces")
+    sample = next((s for s in spans if s["name"].startswith("chat ")), spans[0] if spans else None)
+    if sample:
+        print(f"phoenix_check: sample span {sample['name']!r} (kind {sample.get('span_kind')}, "
+              f"status {sample.get('status_code')}, parent {sample.get('parent_id')}):")
+        print(json.dumps(sample.get("attributes"), indent=2, sort_keys=True))
+    for p in problems:
+        print(f"phoenix_check: PROBLEM: {p}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

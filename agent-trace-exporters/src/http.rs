@@ -1,0 +1,365 @@
+//! Shared HTTP plumbing of the OTLP and OpenAI exporters: one pooled `reqwest` client per
+//! exporter, one POST per export attempt, optional gzip, and the mapping of every outcome to
+//! an [`ExportError`] the batch processor can act on.
+//!
+//! - connection errors, timeouts, broken bodies → [`ExportError::Transient`];
+//! - an HTTP status → [`ExportError::from_http_status`] (408, 429 and 5xx except 501 retryable),
+//!   with `Retry-After` read in both its delta-seconds and HTTP-date forms;
+//! - the start of the response body (up to [`MAX_ERROR_BODY`] bytes) goes into the message.
+
+use std::io::Write;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use agent_trace::ExportError;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE};
+
+/// How much of an error response's body is kept for the error message.
+pub(crate) const MAX_ERROR_BODY: usize = 2048;
+
+/// One client per exporter: keep-alive connections are pooled and reused across batches.
+#[derive(Debug, Clone)]
+pub(crate) struct HttpClient {
+    client: reqwest::Client,
+    url: reqwest::Url,
+    headers: HeaderMap,
+    gzip: bool,
+}
+
+/// Why the shared client could not be set up (turned into each exporter's own error type).
+#[derive(Debug)]
+pub(crate) enum SetupError {
+    /// The endpoint is not an absolute http(s) URL.
+    Endpoint { url: String, reason: String },
+    /// An https endpoint without the `tls` feature.
+    TlsRequired { url: String },
+    /// A header name or value that HTTP does not allow.
+    Header { name: String, reason: String },
+    /// `reqwest` refused to build a client.
+    Client(String),
+}
+
+/// Parses and checks an endpoint URL.
+pub(crate) fn parse_endpoint(url: &str) -> Result<reqwest::Url, SetupError> {
+    let parsed = reqwest::Url::parse(url.trim()).map_err(|e| SetupError::Endpoint {
+        url: url.to_owned(),
+        reason: e.to_string(),
+    })?;
+    match parsed.scheme() {
+        "http" => {}
+        "https" if cfg!(feature = "tls") => {}
+        "https" => {
+            return Err(SetupError::TlsRequired {
+                url: url.to_owned(),
+            })
+        }
+        other => {
+            return Err(SetupError::Endpoint {
+                url: url.to_owned(),
+                reason: format!("scheme `{other}` is not supported, use http:// or https://"),
+            })
+        }
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(SetupError::Endpoint {
+            url: url.to_owned(),
+            reason: "it has no host".to_owned(),
+        });
+    }
+    Ok(parsed)
+}
+
+/// Adds a header, checking name and value.
+pub(crate) fn insert_header(
+    headers: &mut HeaderMap,
+    name: &str,
+    value: &str,
+    sensitive: bool,
+) -> Result<(), SetupError> {
+    let header_name =
+        HeaderName::from_bytes(name.trim().as_bytes()).map_err(|e| SetupError::Header {
+            name: name.to_owned(),
+            reason: e.to_string(),
+        })?;
+    let mut header_value = HeaderValue::from_str(value).map_err(|e| SetupError::Header {
+        name: name.to_owned(),
+        reason: format!("invalid value ({e}); header values must be visible ASCII"),
+    })?;
+    header_value.set_sensitive(sensitive);
+    headers.insert(header_name, header_value);
+    Ok(())
+}
+
+impl HttpClient {
+    /// A client that POSTs to `url` with these headers (including `Content-Type`).
+    pub(crate) fn new(
+        url: reqwest::Url,
+        headers: HeaderMap,
+        timeout: Duration,
+        gzip: bool,
+    ) -> Result<Self, SetupError> {
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .pool_idle_timeout(Duration::from_secs(90))
+            .tcp_keepalive(Duration::from_secs(60))
+            .user_agent(concat!("agent-trace/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| SetupError::Client(e.to_string()))?;
+        Ok(HttpClient {
+            client,
+            url,
+            headers,
+            gzip,
+        })
+    }
+
+    /// The URL requests go to.
+    pub(crate) fn url(&self) -> &reqwest::Url {
+        &self.url
+    }
+
+    /// One POST of `body`; `Ok` for any 2xx status, with the response body.
+    pub(crate) async fn post(&self, body: Vec<u8>) -> Result<Vec<u8>, ExportError> {
+        let body = if self.gzip {
+            gzip(&body).map_err(|e| {
+                ExportError::permanent(format!("could not gzip the request body: {e}"))
+            })?
+        } else {
+            body
+        };
+        let mut request = self
+            .client
+            .post(self.url.clone())
+            .headers(self.headers.clone());
+        if self.gzip {
+            request = request.header(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
+        let mut response = request
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| self.request_error(&e))?;
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, SystemTime::now()));
+        let limit = if status.is_success() {
+            1 << 20
+        } else {
+            MAX_ERROR_BODY
+        };
+        let mut bytes = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    let room = limit.saturating_sub(bytes.len());
+                    bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                    if bytes.len() >= limit {
+                        break;
+                    }
+                }
+                Ok(None) => break,
+                // The status is what matters; a body cut short only shortens the message.
+                Err(_) if !status.is_success() => break,
+                Err(e) => {
+                    return Err(ExportError::transient(format!(
+                        "{}: the response body broke off ({e})",
+                        self.url
+                    )))
+                }
+            }
+        }
+        if status.is_success() {
+            return Ok(bytes);
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        let text = text.trim();
+        let body = if text.is_empty() {
+            status.canonical_reason().unwrap_or("").to_owned()
+        } else {
+            text.to_owned()
+        };
+        Err(
+            match ExportError::from_http_status(status.as_u16(), &body, retry_after) {
+                ExportError::Permanent(message) => ExportError::Permanent(format!(
+                    "{message} (from {}; check the endpoint, headers and credentials)",
+                    self.url
+                )),
+                other => other,
+            },
+        )
+    }
+
+    fn request_error(&self, e: &reqwest::Error) -> ExportError {
+        let mut message = if e.is_timeout() {
+            format!("{}: the request timed out", self.url)
+        } else if e.is_connect() {
+            format!(
+                "{}: could not connect — is the collector running and reachable?",
+                self.url
+            )
+        } else {
+            format!("{}: request failed", self.url)
+        };
+        // reqwest's Display is terse; the source chain says what really happened.
+        let mut source: Option<&dyn std::error::Error> = Some(e);
+        while let Some(err) = source {
+            message.push_str(": ");
+            message.push_str(&err.to_string());
+            source = err.source();
+        }
+        if e.is_builder() {
+            ExportError::permanent(message)
+        } else {
+            ExportError::transient(message)
+        }
+    }
+}
+
+/// Gzips a body.
+pub(crate) fn gzip(body: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(body.len() / 4 + 64),
+        flate2::Compression::fast(),
+    );
+    encoder.write_all(body)?;
+    encoder.finish()
+}
+
+/// Reads a `Retry-After` value: delta-seconds (`120`) or an HTTP-date
+/// (`Wed, 21 Oct 2015 07:28:00 GMT`, relative to `now`; a date in the past gives zero).
+pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = parse_http_date(value)?;
+    let now = now.duration_since(UNIX_EPOCH).ok()?.as_secs();
+    Some(Duration::from_secs(at.saturating_sub(now)))
+}
+
+/// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) into Unix seconds.
+fn parse_http_date(value: &str) -> Option<u64> {
+    let rest = value.split_once(", ").map_or(value, |(_, rest)| rest);
+    let mut parts = rest.split_ascii_whitespace();
+    let day: u64 = parts.next()?.parse().ok()?;
+    let month = match parts.next()? {
+        "Jan" => 1,
+        "Feb" => 2,
+        "Mar" => 3,
+        "Apr" => 4,
+        "May" => 5,
+        "Jun" => 6,
+        "Jul" => 7,
+        "Aug" => 8,
+        "Sep" => 9,
+        "Oct" => 10,
+        "Nov" => 11,
+        "Dec" => 12,
+        _ => return None,
+    };
+    let year: u64 = parts.next()?.parse().ok()?;
+    let mut hms = parts.next()?.split(':');
+    let hour: u64 = hms.next()?.parse().ok()?;
+    let minute: u64 = hms.next()?.parse().ok()?;
+    let second: u64 = hms.next()?.parse().ok()?;
+    if parts.next()? != "GMT"
+        || !(1..=31).contains(&day)
+        || !(1970..=9999).contains(&year)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return None;
+    }
+    Some(days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(year: u64, month: u64, day: u64) -> u64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    (era * 146_097 + doe).saturating_sub(719_468)
+}
+
+/// `Content-Type` as a header map entry.
+pub(crate) fn content_type(value: &'static str) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(value));
+    headers
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_forms() {
+        let now = UNIX_EPOCH + Duration::from_secs(784_111_770); // Sun, 06 Nov 1994 08:49:30 GMT
+        assert_eq!(
+            parse_retry_after("120", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(
+            parse_retry_after("Sat, 05 Nov 1994 08:49:37 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(
+            parse_retry_after("Sun, 06 Foo 1994 08:49:37 GMT", now),
+            None
+        );
+        assert_eq!(parse_retry_after("-3", now), None);
+    }
+
+    #[test]
+    fn civil_days() {
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+        assert_eq!(
+            parse_http_date("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(1_445_412_480)
+        );
+    }
+
+    #[test]
+    fn endpoints_checked() {
+        assert!(parse_endpoint("http://127.0.0.1:4318/v1/traces").is_ok());
+        assert!(matches!(
+            parse_endpoint("ftp://x/"),
+            Err(SetupError::Endpoint { .. })
+        ));
+        assert!(matches!(
+            parse_endpoint("not a url"),
+            Err(SetupError::Endpoint { .. })
+        ));
+        if !cfg!(feature = "tls") {
+            assert!(matches!(
+                parse_endpoint("https://api.openai.com/v1/traces/ingest"),
+                Err(SetupError::TlsRequired { .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn gzip_round_trip() {
+        use std::io::Read;
+        let body = b"hello hello hello".repeat(100);
+        let packed = gzip(&body).unwrap();
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(&packed[..])
+            .read_to_end(&mut out)
+            .unwrap();
+        assert_eq!(out, body);
+    }
+}

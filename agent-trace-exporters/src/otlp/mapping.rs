@@ -1,0 +1,507 @@
+//! How traces and spans become OTLP spans, following the OpenTelemetry GenAI semantic
+//! conventions (see the [module docs](super) for the table).
+
+use std::collections::{HashMap, VecDeque};
+
+use agent_trace::{ExportItem, SpanData, SpanId, SpanRecord, TraceId, TraceRecord, Usage};
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{InstrumentationScope, KeyValue};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::{
+    span, status, ResourceSpans, ScopeSpans, Span, Status,
+};
+use serde_json::Value;
+
+use super::attrs::{kv_bool, kv_int, kv_json, kv_str, kv_strs};
+
+/// The instrumentation scope name of every exported span.
+pub(crate) const SCOPE_NAME: &str = "agent-trace";
+
+/// How many trace ids the conversation-id cache remembers.
+const CONVERSATION_CACHE: usize = 4096;
+
+/// The span id of the `invoke_workflow` span that stands for a whole trace.
+///
+/// A trace item usually reaches the exporter after its spans (it ends last), so the id has to
+/// be derivable from the trace id alone: it is the 128-bit trace id folded to 64 bits
+/// (`high ^ low`) and mixed with the SplitMix64 finalizer, or 1 if that gives zero. Spans whose
+/// `parent_id` is `None` get it as their parent.
+///
+/// ```
+/// use agent_trace::TraceId;
+/// use agent_trace_exporters::otlp::workflow_span_id;
+/// let t = TraceId::from_u128(0x1234).unwrap();
+/// assert_eq!(workflow_span_id(t), workflow_span_id(t));
+/// assert_ne!(workflow_span_id(t), workflow_span_id(TraceId::from_u128(0x1235).unwrap()));
+/// ```
+pub fn workflow_span_id(trace_id: TraceId) -> SpanId {
+    let v = trace_id.to_u128();
+    let mut z = ((v >> 64) as u64) ^ (v as u64);
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    const ONE: SpanId = match SpanId::from_u64(1) {
+        Some(id) => id,
+        None => panic!("1 is not zero"),
+    };
+    SpanId::from_u64(z).unwrap_or(ONE)
+}
+
+/// Mapping options fixed at build time.
+#[derive(Debug, Clone)]
+pub(crate) struct MappingConfig {
+    pub(crate) provider_name: Option<String>,
+    pub(crate) include_sensitive_data: bool,
+    pub(crate) resource: Vec<KeyValue>,
+}
+
+/// Remembers `trace id → group_id` from trace items seen, bounded (oldest forgotten first).
+#[derive(Debug, Default)]
+pub(crate) struct ConversationCache {
+    map: HashMap<TraceId, String>,
+    order: VecDeque<TraceId>,
+}
+
+impl ConversationCache {
+    fn remember(&mut self, trace: &TraceRecord) {
+        let Some(group) = &trace.group_id else { return };
+        if self.map.insert(trace.id, group.clone()).is_none() {
+            self.order.push_back(trace.id);
+            while self.order.len() > CONVERSATION_CACHE {
+                if let Some(old) = self.order.pop_front() {
+                    self.map.remove(&old);
+                }
+            }
+        }
+    }
+}
+
+/// Builds the OTLP request for one batch.
+pub(crate) fn build_request(
+    batch: &[ExportItem],
+    config: &MappingConfig,
+    cache: &mut ConversationCache,
+) -> ExportTraceServiceRequest {
+    // Trace items of this batch first, so that spans before them in the batch see their ids.
+    for item in batch {
+        if let ExportItem::Trace(t) = item {
+            cache.remember(t);
+        }
+    }
+    let spans = batch
+        .iter()
+        .map(|item| match item {
+            ExportItem::Trace(t) => workflow_span(t),
+            ExportItem::Span(s) => map_span(s, config, cache.map.get(&s.trace_id)),
+        })
+        .collect();
+    ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource: Some(Resource {
+                attributes: config.resource.clone(),
+                ..Resource::default()
+            }),
+            scope_spans: vec![ScopeSpans {
+                scope: Some(InstrumentationScope {
+                    name: SCOPE_NAME.to_owned(),
+                    version: env!("CARGO_PKG_VERSION").to_owned(),
+                    ..InstrumentationScope::default()
+                }),
+                spans,
+                ..ScopeSpans::default()
+            }],
+            ..ResourceSpans::default()
+        }],
+    }
+}
+
+fn workflow_span(trace: &TraceRecord) -> Span {
+    let end = trace.ended_at.or(trace.started_at);
+    let start = trace.started_at.or(end);
+    let (start, end) = match (start, end) {
+        (Some(s), Some(e)) => (s.unix_nanos(), e.unix_nanos()),
+        _ => {
+            let now = agent_trace::Timestamp::now().unix_nanos();
+            (now, now)
+        }
+    };
+    let mut attrs = vec![
+        kv_str("gen_ai.operation.name", "invoke_workflow"),
+        kv_str("agent_trace.span_kind", "trace"),
+        kv_str("agent_trace.workflow_name", trace.workflow_name.as_ref()),
+        kv_str("agent_trace.trace_id", trace.id.to_string()),
+    ];
+    if let Some(group) = &trace.group_id {
+        attrs.push(kv_str("gen_ai.conversation.id", group.as_str()));
+    }
+    if let Some(metadata) = &trace.metadata {
+        for (k, v) in metadata {
+            attrs.push(kv_json(&format!("agent_trace.metadata.{k}"), v));
+        }
+    }
+    Span {
+        trace_id: trace.id.to_bytes().to_vec(),
+        span_id: workflow_span_id(trace.id).to_bytes().to_vec(),
+        name: format!("invoke_workflow {}", trace.workflow_name),
+        kind: span::SpanKind::Internal as i32,
+        start_time_unix_nano: start,
+        end_time_unix_nano: end.max(start),
+        attributes: attrs,
+        status: Some(Status::default()),
+        ..Span::default()
+    }
+}
+
+fn map_span(record: &SpanRecord, config: &MappingConfig, conversation: Option<&String>) -> Span {
+    let mut attrs = Vec::with_capacity(12);
+    let (name, kind) = describe(&record.data, config, &mut attrs);
+    attrs.push(kv_str("agent_trace.span_kind", record.data.kind().as_str()));
+    if let Some(group) = conversation {
+        attrs.push(kv_str("gen_ai.conversation.id", group.as_str()));
+    }
+    let start = record.started_at.unix_nanos();
+    let end = record.ended_at.map_or(start, |e| e.unix_nanos()).max(start);
+    let parent = record
+        .parent_id
+        .unwrap_or_else(|| workflow_span_id(record.trace_id));
+    let mut events = Vec::new();
+    let status = match &record.error {
+        None => Status::default(),
+        Some(error) => {
+            attrs.push(kv_str("error.type", error_type(error.data.as_ref())));
+            if let Some(data) = &error.data {
+                attrs.push(kv_str("agent_trace.error.data", data.to_string()));
+            }
+            events.push(span::Event {
+                time_unix_nano: end,
+                name: "exception".to_owned(),
+                attributes: vec![
+                    kv_str("exception.message", error.message.as_str()),
+                    kv_str("exception.type", error_type(error.data.as_ref())),
+                ],
+                ..span::Event::default()
+            });
+            Status {
+                message: error.message.clone(),
+                code: status::StatusCode::Error as i32,
+            }
+        }
+    };
+    let links = record
+        .links
+        .iter()
+        .map(|l| span::Link {
+            trace_id: l.trace_id.to_bytes().to_vec(),
+            span_id: l.span_id.to_bytes().to_vec(),
+            attributes: l.attributes.iter().map(|(k, v)| kv_json(k, v)).collect(),
+            ..span::Link::default()
+        })
+        .collect();
+    Span {
+        trace_id: record.trace_id.to_bytes().to_vec(),
+        span_id: record.id.to_bytes().to_vec(),
+        parent_span_id: parent.to_bytes().to_vec(),
+        name,
+        kind: kind as i32,
+        start_time_unix_nano: start,
+        end_time_unix_nano: end,
+        attributes: attrs,
+        events,
+        links,
+        status: Some(status),
+        ..Span::default()
+    }
+}
+
+/// The span name and kind, and the kind-specific attributes.
+fn describe(
+    data: &SpanData,
+    config: &MappingConfig,
+    a: &mut Vec<KeyValue>,
+) -> (String, span::SpanKind) {
+    use span::SpanKind::{Client, Internal};
+    let sensitive = config.include_sensitive_data;
+    let provider = |a: &mut Vec<KeyValue>| {
+        if let Some(p) = &config.provider_name {
+            a.push(kv_str("gen_ai.provider.name", p.as_str()));
+        }
+    };
+    match data {
+        SpanData::Agent(d) => {
+            a.push(kv_str("gen_ai.operation.name", "invoke_agent"));
+            provider(a);
+            a.push(kv_str("gen_ai.agent.name", d.name.as_ref()));
+            if let Some(tools) = &d.tools {
+                a.push(kv_strs(
+                    "agent_trace.agent.tools",
+                    tools.iter().map(|s| s.as_ref()),
+                ));
+            }
+            if let Some(handoffs) = &d.handoffs {
+                a.push(kv_strs(
+                    "agent_trace.agent.handoffs",
+                    handoffs.iter().map(|s| s.as_ref()),
+                ));
+            }
+            if let Some(t) = &d.output_type {
+                a.push(kv_str("agent_trace.agent.output_type", t.as_ref()));
+            }
+            (format!("invoke_agent {}", d.name), Internal)
+        }
+        SpanData::Function(d) => {
+            a.push(kv_str("gen_ai.operation.name", "execute_tool"));
+            a.push(kv_str("gen_ai.tool.name", d.name.as_ref()));
+            a.push(kv_str("gen_ai.tool.type", "function"));
+            if sensitive {
+                if let Some(input) = &d.input {
+                    a.push(kv_str("gen_ai.tool.call.arguments", input.as_str()));
+                }
+                if let Some(output) = &d.output {
+                    a.push(kv_str("gen_ai.tool.call.result", output.as_str()));
+                }
+            }
+            if let Some(mcp) = &d.mcp_data {
+                a.push(kv_str("agent_trace.function.mcp_data", mcp.to_string()));
+            }
+            (format!("execute_tool {}", d.name), Internal)
+        }
+        SpanData::Generation(d) => {
+            a.push(kv_str("gen_ai.operation.name", "chat"));
+            provider(a);
+            if let Some(model) = &d.model {
+                a.push(kv_str("gen_ai.request.model", model.as_ref()));
+                a.push(kv_str("gen_ai.response.model", model.as_ref()));
+            }
+            if let Some(cfg) = &d.model_config {
+                for (key, attr) in MODEL_CONFIG_KEYS {
+                    if let Some(v) = cfg.get(*key) {
+                        a.push(kv_json(attr, v));
+                    }
+                }
+                a.push(kv_str(
+                    "agent_trace.generation.model_config",
+                    Value::Object(cfg.clone()).to_string(),
+                ));
+            }
+            usage_attrs(d.usage.as_ref(), a);
+            if sensitive {
+                if let Some(input) = &d.input {
+                    a.push(kv_str("gen_ai.input.messages", input.to_string()));
+                }
+                if let Some(output) = &d.output {
+                    a.push(kv_str("gen_ai.output.messages", output.to_string()));
+                }
+            }
+            let name = d
+                .model
+                .as_ref()
+                .map_or_else(|| "chat".to_owned(), |m| format!("chat {m}"));
+            (name, Client)
+        }
+        SpanData::Response(d) => {
+            a.push(kv_str("gen_ai.operation.name", "chat"));
+            provider(a);
+            if let Some(id) = &d.response_id {
+                a.push(kv_str("gen_ai.response.id", id.as_str()));
+            }
+            usage_attrs(d.usage.as_ref(), a);
+            ("response".to_owned(), Client)
+        }
+        SpanData::Handoff(d) => {
+            let from = d.from_agent.as_deref();
+            let to = d.to_agent.as_deref();
+            if let Some(f) = from {
+                a.push(kv_str("agent_trace.handoff.from_agent", f));
+            }
+            if let Some(t) = to {
+                a.push(kv_str("agent_trace.handoff.to_agent", t));
+            }
+            let name = match (from, to) {
+                (Some(f), Some(t)) => format!("handoff {f} -> {t}"),
+                (None, Some(t)) => format!("handoff -> {t}"),
+                (Some(f), None) => format!("handoff {f} ->"),
+                (None, None) => "handoff".to_owned(),
+            };
+            (name, Internal)
+        }
+        SpanData::Custom(d) => {
+            for (k, v) in &d.data {
+                a.push(kv_json(&format!("agent_trace.custom.{k}"), v));
+            }
+            let name = if d.name.is_empty() {
+                "custom".to_owned()
+            } else {
+                d.name.to_string()
+            };
+            (name, Internal)
+        }
+        SpanData::Guardrail(d) => {
+            a.push(kv_str("agent_trace.guardrail.name", d.name.as_ref()));
+            a.push(kv_bool("agent_trace.guardrail.triggered", d.triggered));
+            (format!("guardrail {}", d.name), Internal)
+        }
+        SpanData::Transcription(d) => {
+            provider(a);
+            model_attr(d.model.as_deref(), a);
+            if sensitive {
+                if let Some(text) = &d.output {
+                    a.push(kv_str("agent_trace.transcription.output", text.as_str()));
+                }
+            }
+            (with_model("transcription", d.model.as_deref()), Client)
+        }
+        SpanData::Speech(d) => {
+            provider(a);
+            model_attr(d.model.as_deref(), a);
+            if let Some(first) = &d.first_content_at {
+                a.push(kv_str(
+                    "agent_trace.speech.first_content_at",
+                    first.as_str(),
+                ));
+            }
+            if sensitive {
+                if let Some(text) = &d.input {
+                    a.push(kv_str("agent_trace.speech.input", text.as_str()));
+                }
+            }
+            (with_model("speech", d.model.as_deref()), Client)
+        }
+        SpanData::SpeechGroup(d) => {
+            if sensitive {
+                if let Some(text) = &d.input {
+                    a.push(kv_str("agent_trace.speech_group.input", text.as_str()));
+                }
+            }
+            ("speech_group".to_owned(), Internal)
+        }
+        SpanData::McpTools(d) => {
+            if let Some(server) = &d.server {
+                a.push(kv_str("agent_trace.mcp.server", server.as_ref()));
+            }
+            if let Some(tools) = &d.result {
+                a.push(kv_strs(
+                    "agent_trace.mcp.tools",
+                    tools.iter().map(String::as_str),
+                ));
+            }
+            (with_model("mcp_tools", d.server.as_deref()), Internal)
+        }
+        // `SpanData` is non-exhaustive: a kind added later still exports, by its kind name.
+        #[allow(unreachable_patterns)]
+        other => (
+            other.name().unwrap_or(other.kind().as_str()).to_owned(),
+            Internal,
+        ),
+    }
+}
+
+/// Model-config keys copied to `gen_ai.request.*` attributes.
+const MODEL_CONFIG_KEYS: &[(&str, &str)] = &[
+    ("temperature", "gen_ai.request.temperature"),
+    ("top_p", "gen_ai.request.top_p"),
+    ("top_k", "gen_ai.request.top_k"),
+    ("max_tokens", "gen_ai.request.max_tokens"),
+    ("max_output_tokens", "gen_ai.request.max_tokens"),
+    ("frequency_penalty", "gen_ai.request.frequency_penalty"),
+    ("presence_penalty", "gen_ai.request.presence_penalty"),
+    ("seed", "gen_ai.request.seed"),
+];
+
+fn with_model(prefix: &str, model: Option<&str>) -> String {
+    model.map_or_else(|| prefix.to_owned(), |m| format!("{prefix} {m}"))
+}
+
+fn model_attr(model: Option<&str>, a: &mut Vec<KeyValue>) {
+    if let Some(m) = model {
+        a.push(kv_str("gen_ai.request.model", m));
+    }
+}
+
+fn usage_attrs(usage: Option<&Usage>, a: &mut Vec<KeyValue>) {
+    let Some(u) = usage else { return };
+    a.push(kv_int("gen_ai.usage.input_tokens", u.input_tokens));
+    a.push(kv_int("gen_ai.usage.output_tokens", u.output_tokens));
+    let cached = u
+        .details
+        .get("input_tokens_details")
+        .and_then(|d| d.get("cached_tokens"))
+        .and_then(Value::as_u64);
+    if let Some(c) = cached {
+        a.push(kv_int("gen_ai.usage.cache_read.input_tokens", c));
+    }
+}
+
+/// A low-cardinality `error.type`: `data.type` when recorded, else the type name that starts a
+/// Rust `Debug` form (`data.debug`), else `_OTHER` as the conventions prescribe.
+fn error_type(data: Option<&Value>) -> String {
+    if let Some(t) = data.and_then(|d| d.get("type")).and_then(Value::as_str) {
+        return t.to_owned();
+    }
+    let ident: String = data
+        .and_then(|d| d.get("debug"))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == ':')
+        .collect();
+    if ident
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic())
+    {
+        ident
+    } else {
+        "_OTHER".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workflow_span_id_is_never_zero_and_stable() {
+        for v in [1u128, u128::MAX, 1 << 64, (1 << 64) | 1] {
+            let t = TraceId::from_u128(v).unwrap();
+            assert_eq!(workflow_span_id(t), workflow_span_id(t));
+            assert_ne!(workflow_span_id(t).to_u64(), 0);
+        }
+    }
+
+    #[test]
+    fn error_types() {
+        assert_eq!(error_type(None), "_OTHER");
+        assert_eq!(
+            error_type(Some(&serde_json::json!({"type": "Timeout"}))),
+            "Timeout"
+        );
+        assert_eq!(
+            error_type(Some(
+                &serde_json::json!({"debug": "ParseIntError { kind: Empty }"})
+            )),
+            "ParseIntError"
+        );
+        assert_eq!(
+            error_type(Some(&serde_json::json!({"debug": "\"x\""}))),
+            "_OTHER"
+        );
+    }
+
+    #[test]
+    fn cache_is_bounded() {
+        let mut c = ConversationCache::default();
+        for i in 1..=(CONVERSATION_CACHE as u128 + 10) {
+            c.remember(&TraceRecord {
+                id: TraceId::from_u128(i).unwrap(),
+                workflow_name: "wf".into(),
+                group_id: Some(format!("g{i}")),
+                metadata: None,
+                started_at: None,
+                ended_at: None,
+            });
+        }
+        assert_eq!(c.map.len(), CONVERSATION_CACHE);
+        assert!(!c.map.contains_key(&TraceId::from_u128(1).unwrap()));
+    }
+}

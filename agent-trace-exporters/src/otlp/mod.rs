@@ -1,0 +1,455 @@
+//! OTLP/HTTP export (feature `otlp`): traces and spans as OpenTelemetry spans following the
+//! [GenAI semantic conventions](https://opentelemetry.io/docs/specs/semconv/gen-ai/), sent as
+//! protobuf (`application/x-protobuf`, the default) or OTLP JSON (`application/json`) to
+//! `{endpoint}/v1/traces`.
+//!
+//! ```no_run
+//! use agent_trace::{BatchProcessor, TracerProvider};
+//! use agent_trace_exporters::OtlpExporter;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let otlp = OtlpExporter::builder()
+//!     .from_env() // OTEL_EXPORTER_OTLP_*, OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES
+//!     .service_name("support-bot")
+//!     .build()?;
+//! let provider = TracerProvider::builder()
+//!     .with_processor(BatchProcessor::new(otlp))
+//!     .build();
+//! # Ok(()) }
+//! ```
+//!
+//! ## Configuration
+//!
+//! Settings made in code win over the environment, which wins over the defaults. The
+//! environment is read only when [`OtlpExporterBuilder::from_env`] is called.
+//!
+//! | setting | builder | environment | default |
+//! |---|---|---|---|
+//! | URL | [`endpoint`](OtlpExporterBuilder::endpoint) (base, `/v1/traces` appended), [`traces_endpoint`](OtlpExporterBuilder::traces_endpoint) (as is) | `OTEL_EXPORTER_OTLP_ENDPOINT` (base), `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (as is, wins) | `http://localhost:4318/v1/traces` |
+//! | encoding | [`protocol`](OtlpExporterBuilder::protocol) | `OTEL_EXPORTER_OTLP[_TRACES]_PROTOCOL`: `http/protobuf`, `http/json` (`grpc` is refused) | `http/protobuf` |
+//! | headers | [`header`](OtlpExporterBuilder::header) | `OTEL_EXPORTER_OTLP[_TRACES]_HEADERS`: `k=v,k2=v2`, values URL-decoded | none |
+//! | gzip | [`gzip`](OtlpExporterBuilder::gzip) | `OTEL_EXPORTER_OTLP[_TRACES]_COMPRESSION`: `gzip`, `none` | off |
+//! | timeout | [`timeout`](OtlpExporterBuilder::timeout) | `OTEL_EXPORTER_OTLP[_TRACES]_TIMEOUT` (ms) | 10 s |
+//! | `service.name` | [`service_name`](OtlpExporterBuilder::service_name) | `OTEL_SERVICE_NAME`, then `service.name` in `OTEL_RESOURCE_ATTRIBUTES` | `agent-trace` |
+//! | resource | [`resource_attribute`](OtlpExporterBuilder::resource_attribute) | `OTEL_RESOURCE_ATTRIBUTES`: `k=v,…` | `telemetry.sdk.{name,language,version}` |
+//! | `gen_ai.provider.name` | [`provider_name`](OtlpExporterBuilder::provider_name) | — | `openai` |
+//! | prompts, tool arguments and results | [`include_sensitive_data`](OtlpExporterBuilder::include_sensitive_data) | — | off |
+//!
+//! ## Mapping
+//!
+//! Each trace becomes a root span `invoke_workflow {workflow_name}` whose span id is
+//! [`workflow_span_id`]`(trace_id)`: derived from the trace id alone, because the trace item
+//! (sent when the trace ends) usually arrives in a later batch than its spans. Spans with no
+//! parent are exported as its children. Timestamps are Unix nanoseconds; a span id is its 8
+//! bytes ([`SpanId::to_bytes`](agent_trace::SpanId::to_bytes)), a trace id its 16.
+//!
+//! | agent-trace | span name | kind | attributes |
+//! |---|---|---|---|
+//! | trace | `invoke_workflow {workflow_name}` | INTERNAL | `gen_ai.operation.name=invoke_workflow`, `gen_ai.conversation.id` (group id), `agent_trace.workflow_name`, `agent_trace.trace_id`, `agent_trace.metadata.{key}` |
+//! | `agent` | `invoke_agent {name}` | INTERNAL | `gen_ai.operation.name=invoke_agent`, `gen_ai.provider.name`, `gen_ai.agent.name`, `agent_trace.agent.tools` / `.handoffs` (string arrays), `agent_trace.agent.output_type` |
+//! | `function` | `execute_tool {name}` | INTERNAL | `gen_ai.operation.name=execute_tool`, `gen_ai.tool.name`, `gen_ai.tool.type=function`, `agent_trace.function.mcp_data`; sensitive: `gen_ai.tool.call.arguments`, `gen_ai.tool.call.result` |
+//! | `generation` | `chat {model}` (`chat` without a model) | CLIENT | `gen_ai.operation.name=chat`, `gen_ai.provider.name`, `gen_ai.request.model`, `gen_ai.response.model`, `gen_ai.usage.input_tokens`, `gen_ai.usage.output_tokens`, `gen_ai.usage.cache_read.input_tokens`, `gen_ai.request.{temperature,top_p,top_k,max_tokens,frequency_penalty,presence_penalty,seed}` from the model config, `agent_trace.generation.model_config`; sensitive: `gen_ai.input.messages`, `gen_ai.output.messages` (the recorded JSON) |
+//! | `response` | `response` | CLIENT | `gen_ai.operation.name=chat`, `gen_ai.provider.name`, `gen_ai.response.id`, `gen_ai.usage.*` |
+//! | `handoff` | `handoff {from} -> {to}` | INTERNAL | `agent_trace.handoff.from_agent`, `agent_trace.handoff.to_agent` |
+//! | `guardrail` | `guardrail {name}` | INTERNAL | `agent_trace.guardrail.name`, `agent_trace.guardrail.triggered` |
+//! | `custom` | `{name}` | INTERNAL | `agent_trace.custom.{key}` per data field |
+//! | `transcription` | `transcription {model}` | CLIENT | `gen_ai.provider.name`, `gen_ai.request.model`; sensitive: `agent_trace.transcription.output` (audio is never exported) |
+//! | `speech` | `speech {model}` | CLIENT | `gen_ai.provider.name`, `gen_ai.request.model`, `agent_trace.speech.first_content_at`; sensitive: `agent_trace.speech.input` |
+//! | `speech_group` | `speech_group` | INTERNAL | sensitive: `agent_trace.speech_group.input` |
+//! | `mcp_tools` | `mcp_tools {server}` | INTERNAL | `agent_trace.mcp.server`, `agent_trace.mcp.tools` (string array) |
+//! | any span | | | `agent_trace.span_kind` (the `span_data.type`), `gen_ai.conversation.id` (see below), links from [`SpanRecord::links`](agent_trace::SpanRecord::links) |
+//! | span with an error | | | status ERROR with the error message, `error.type` (`data.type`, else the type name starting `data.debug`, else `_OTHER`), `agent_trace.error.data`, an `exception` event |
+//!
+//! Notes:
+//! - CLIENT marks a call to a model provider (generation, response, transcription, speech);
+//!   everything else runs in-process and is INTERNAL.
+//! - A `response` span is not named after its id: span names should have low cardinality, so
+//!   the id goes to `gen_ai.response.id`.
+//! - `gen_ai.conversation.id` is the trace's `group_id`. It is on the workflow span always, and
+//!   on a span only when its trace item was already seen by this exporter (same batch or an
+//!   earlier one; the last 4096 traces are remembered) — spans exported before their trace
+//!   ended cannot know it.
+//! - `gen_ai.provider.name` defaults to `openai` because the span model is the OpenAI Agents
+//!   SDK's; set [`provider_name`](OtlpExporterBuilder::provider_name) for another provider, or
+//!   `""` to leave it out.
+//! - Resource: `service.name`, `telemetry.sdk.name=agent-trace`, `telemetry.sdk.language=rust`,
+//!   `telemetry.sdk.version`, and the configured attributes. Scope: `agent-trace`.
+//! - The exporter makes one attempt per [`export`](agent_trace::TracingExporter::export) call;
+//!   connection errors, timeouts, 408, 429 and 5xx (except 501) are
+//!   [transient](agent_trace::ExportError::Transient) (with `Retry-After`), other statuses
+//!   permanent. An OTLP partial success (some spans rejected) counts as success, as the OTLP
+//!   spec says not to retry it.
+
+mod attrs;
+mod config;
+mod mapping;
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use agent_trace::{BoxFuture, ExportError, ExportItem, TracingExporter};
+use prost::Message;
+use reqwest::header::HeaderMap;
+
+use crate::http::{self, HttpClient, SetupError};
+use attrs::kv_str;
+pub use mapping::workflow_span_id;
+use mapping::{ConversationCache, MappingConfig};
+
+/// The default OTLP/HTTP traces URL.
+pub const DEFAULT_TRACES_ENDPOINT: &str = "http://localhost:4318/v1/traces";
+
+/// How the request body is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Protocol {
+    /// `http/protobuf`: binary protobuf, `Content-Type: application/x-protobuf`.
+    #[default]
+    HttpProtobuf,
+    /// `http/json`: the OTLP JSON mapping (hex ids, integer enums),
+    /// `Content-Type: application/json`.
+    HttpJson,
+}
+
+impl FromStr for Protocol {
+    type Err = OtlpError;
+
+    /// Parses the `OTEL_EXPORTER_OTLP_PROTOCOL` values.
+    ///
+    /// ```
+    /// use agent_trace_exporters::otlp::Protocol;
+    /// assert_eq!("http/json".parse::<Protocol>().unwrap(), Protocol::HttpJson);
+    /// assert!("grpc".parse::<Protocol>().is_err());
+    /// ```
+    fn from_str(s: &str) -> Result<Self, OtlpError> {
+        match s.trim() {
+            "http/protobuf" => Ok(Protocol::HttpProtobuf),
+            "http/json" => Ok(Protocol::HttpJson),
+            other => Err(OtlpError::UnsupportedProtocol {
+                value: other.to_owned(),
+                var: None,
+            }),
+        }
+    }
+}
+
+/// Why an [`OtlpExporter`] could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum OtlpError {
+    /// An environment variable has a value the exporter cannot use.
+    #[error("{var}={value:?} is invalid: {reason}; fix or unset it")]
+    InvalidEnv {
+        /// The variable.
+        var: &'static str,
+        /// Its value.
+        value: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A protocol other than `http/protobuf` or `http/json` (such as `grpc`).
+    #[error("OTLP protocol {value:?}{} is not supported: this exporter speaks OTLP/HTTP; use `http/protobuf` (default) or `http/json`, and point the endpoint at the collector's HTTP port (usually 4318)", var.map(|v| format!(" (from {v})")).unwrap_or_default())]
+    UnsupportedProtocol {
+        /// The value given.
+        value: String,
+        /// The environment variable it came from, if any.
+        var: Option<&'static str>,
+    },
+    /// The endpoint is not a usable http(s) URL.
+    #[error("OTLP endpoint {url:?} is invalid: {reason}; expected e.g. http://localhost:4318")]
+    InvalidEndpoint {
+        /// The URL given.
+        url: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// An https endpoint, but TLS support was not compiled in.
+    #[error("OTLP endpoint {url:?} uses https, but agent-trace-exporters was built without TLS; enable its `tls` feature")]
+    TlsRequired {
+        /// The URL given.
+        url: String,
+    },
+    /// A header name or value HTTP does not allow.
+    #[error("OTLP header {name:?} is invalid: {reason}")]
+    InvalidHeader {
+        /// The header name.
+        name: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The HTTP client could not be created.
+    #[error("could not create the HTTP client: {0}")]
+    Client(String),
+}
+
+impl From<SetupError> for OtlpError {
+    fn from(e: SetupError) -> Self {
+        match e {
+            SetupError::Endpoint { url, reason } => OtlpError::InvalidEndpoint { url, reason },
+            SetupError::TlsRequired { url } => OtlpError::TlsRequired { url },
+            SetupError::Header { name, reason } => OtlpError::InvalidHeader { name, reason },
+            SetupError::Client(m) => OtlpError::Client(m),
+        }
+    }
+}
+
+type Lookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// Builds an [`OtlpExporter`]; see the [module docs](self) for every setting.
+#[must_use]
+#[derive(Default)]
+pub struct OtlpExporterBuilder {
+    traces_endpoint: Option<String>,
+    protocol: Option<Protocol>,
+    headers: Vec<(String, String)>,
+    gzip: Option<bool>,
+    timeout: Option<Duration>,
+    service_name: Option<String>,
+    resource: Vec<(String, String)>,
+    provider_name: Option<String>,
+    include_sensitive_data: bool,
+    env: Option<Lookup>,
+}
+
+impl fmt::Debug for OtlpExporterBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OtlpExporterBuilder")
+            .field("traces_endpoint", &self.traces_endpoint)
+            .field("protocol", &self.protocol)
+            .field(
+                "headers",
+                &self.headers.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
+            .field("gzip", &self.gzip)
+            .field("timeout", &self.timeout)
+            .field("from_env", &self.env.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl OtlpExporterBuilder {
+    /// The collector's base URL; `/v1/traces` is appended (`http://localhost:4318`).
+    pub fn endpoint(mut self, base_url: impl AsRef<str>) -> Self {
+        self.traces_endpoint = Some(config::append_traces_path(base_url.as_ref()));
+        self
+    }
+
+    /// The full traces URL, used as is.
+    pub fn traces_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.traces_endpoint = Some(url.into());
+        self
+    }
+
+    /// The body encoding (default [`Protocol::HttpProtobuf`]).
+    pub fn protocol(mut self, protocol: Protocol) -> Self {
+        self.protocol = Some(protocol);
+        self
+    }
+
+    /// Adds a request header (e.g. an API key); wins over the same header from the environment.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Gzips request bodies (default off).
+    pub fn gzip(mut self, on: bool) -> Self {
+        self.gzip = Some(on);
+        self
+    }
+
+    /// The longest one request may take, connecting included (default 10 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// The `service.name` resource attribute (default `agent-trace`).
+    pub fn service_name(mut self, name: impl Into<String>) -> Self {
+        self.service_name = Some(name.into());
+        self
+    }
+
+    /// Adds a resource attribute; wins over `OTEL_RESOURCE_ATTRIBUTES`.
+    pub fn resource_attribute(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.resource.push((key.into(), value.into()));
+        self
+    }
+
+    /// The `gen_ai.provider.name` of agent and model-call spans (default `openai`; `""` omits it).
+    pub fn provider_name(mut self, name: impl Into<String>) -> Self {
+        self.provider_name = Some(name.into());
+        self
+    }
+
+    /// Exports prompts, completions, tool arguments and tool results (default off: they may
+    /// hold personal data).
+    pub fn include_sensitive_data(mut self, on: bool) -> Self {
+        self.include_sensitive_data = on;
+        self
+    }
+
+    /// Reads the standard `OTEL_*` variables at [`build`](Self::build); settings made in
+    /// code still win.
+    pub fn from_env(self) -> Self {
+        self.from_env_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Like [`from_env`](Self::from_env), reading variables through `lookup` instead of the
+    /// process environment (for tests, or configuration kept elsewhere).
+    ///
+    /// ```
+    /// use agent_trace_exporters::{OtlpExporter, otlp::OtlpError};
+    /// let err = OtlpExporter::builder()
+    ///     .from_env_lookup(|k| (k == "OTEL_EXPORTER_OTLP_PROTOCOL").then(|| "grpc".to_owned()))
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(matches!(err, OtlpError::UnsupportedProtocol { .. }));
+    /// ```
+    pub fn from_env_lookup(
+        mut self,
+        lookup: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.env = Some(Box::new(lookup));
+        self
+    }
+
+    /// Checks the configuration and creates the exporter (and its HTTP client).
+    pub fn build(self) -> Result<OtlpExporter, OtlpError> {
+        let env = match &self.env {
+            Some(lookup) => config::from_lookup(lookup.as_ref())?,
+            None => config::EnvConfig::default(),
+        };
+        let url = self
+            .traces_endpoint
+            .or(env.traces_endpoint)
+            .unwrap_or_else(|| DEFAULT_TRACES_ENDPOINT.to_owned());
+        let url = http::parse_endpoint(&url)?;
+        let protocol = self.protocol.or(env.protocol).unwrap_or_default();
+        let mut headers: HeaderMap = http::content_type(match protocol {
+            Protocol::HttpProtobuf => "application/x-protobuf",
+            Protocol::HttpJson => "application/json",
+        });
+        for (name, value) in env.headers.iter().chain(&self.headers) {
+            http::insert_header(&mut headers, name, value, true)?;
+        }
+        let timeout = self
+            .timeout
+            .or(env.timeout)
+            .unwrap_or(Duration::from_secs(10));
+        let gzip = self.gzip.or(env.gzip).unwrap_or(false);
+        let client = HttpClient::new(url, headers, timeout, gzip)?;
+
+        let mut resource: Vec<(String, String)> = Vec::new();
+        let mut set = |k: &str, v: &str| match resource.iter_mut().find(|(key, _)| key == k) {
+            Some(entry) => entry.1 = v.to_owned(),
+            None => resource.push((k.to_owned(), v.to_owned())),
+        };
+        set("service.name", "agent-trace");
+        for (k, v) in env.resource_attributes.iter().chain(&self.resource) {
+            set(k, v);
+        }
+        if let Some(name) = self.service_name.as_ref().or(env.service_name.as_ref()) {
+            set("service.name", name);
+        }
+        set("telemetry.sdk.name", "agent-trace");
+        set("telemetry.sdk.language", "rust");
+        set("telemetry.sdk.version", env!("CARGO_PKG_VERSION"));
+
+        let provider_name = match self.provider_name {
+            None => Some("openai".to_owned()),
+            Some(p) if p.is_empty() => None,
+            Some(p) => Some(p),
+        };
+        Ok(OtlpExporter {
+            client,
+            protocol,
+            mapping: MappingConfig {
+                provider_name,
+                include_sensitive_data: self.include_sensitive_data,
+                resource: resource
+                    .iter()
+                    .map(|(k, v)| kv_str(k, v.as_str()))
+                    .collect(),
+            },
+            conversations: Mutex::new(ConversationCache::default()),
+        })
+    }
+}
+
+/// Sends batches to an OTLP/HTTP collector; see the [module docs](self).
+///
+/// ```
+/// let exporter = agent_trace_exporters::OtlpExporter::builder()
+///     .endpoint("http://127.0.0.1:4318")
+///     .build()
+///     .unwrap();
+/// assert_eq!(exporter.traces_url(), "http://127.0.0.1:4318/v1/traces");
+/// ```
+pub struct OtlpExporter {
+    client: HttpClient,
+    protocol: Protocol,
+    mapping: MappingConfig,
+    conversations: Mutex<ConversationCache>,
+}
+
+impl fmt::Debug for OtlpExporter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OtlpExporter")
+            .field("url", &self.client.url().as_str())
+            .field("protocol", &self.protocol)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OtlpExporter {
+    /// Starts building an exporter.
+    pub fn builder() -> OtlpExporterBuilder {
+        OtlpExporterBuilder::default()
+    }
+
+    /// The URL batches are POSTed to.
+    pub fn traces_url(&self) -> &str {
+        self.client.url().as_str()
+    }
+
+    /// The body encoding in use.
+    pub fn protocol(&self) -> Protocol {
+        self.protocol
+    }
+
+    fn encode(&self, batch: &[ExportItem]) -> Result<Vec<u8>, ExportError> {
+        let request = {
+            // A poisoned lock only means a panic elsewhere mid-insert; the cache is still usable.
+            let mut cache = self
+                .conversations
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            mapping::build_request(batch, &self.mapping, &mut cache)
+        };
+        match self.protocol {
+            Protocol::HttpProtobuf => Ok(request.encode_to_vec()),
+            Protocol::HttpJson => serde_json::to_vec(&request).map_err(|e| {
+                ExportError::permanent(format!("could not encode the batch as OTLP JSON: {e}"))
+            }),
+        }
+    }
+}
+
+impl TracingExporter for OtlpExporter {
+    fn name(&self) -> &str {
+        "otlp"
+    }
+
+    fn export<'a>(&'a self, batch: &'a [ExportItem]) -> BoxFuture<'a, Result<(), ExportError>> {
+        Box::pin(async move {
+            if batch.is_empty() {
+                return Ok(());
+            }
+            let body = self.encode(batch)?;
+            self.client.post(body).await.map(|_| ())
+        })
+    }
+}
