@@ -42,11 +42,23 @@ enum SupportError {
 }
 
 /// A fake model: fixed latency, token counts derived from the text.
-#[traced(kind = "generation", model = "gpt-4o-mini", input, output, skip(answer))]
+#[traced(
+    kind = "generation",
+    model = "gpt-4o-mini",
+    input,
+    output,
+    skip(answer)
+)]
 async fn call_model(messages: &[Message], answer: &str) -> Vec<Message> {
     tokio::time::sleep(Duration::from_millis(40)).await;
-    let input_tokens = messages.iter().map(|m| m.content.split_whitespace().count() as u64 + 4).sum();
-    current_span().record_usage(Usage::tokens(input_tokens, answer.split_whitespace().count() as u64));
+    let input_tokens = messages
+        .iter()
+        .map(|m| m.content.split_whitespace().count() as u64 + 4)
+        .sum();
+    current_span().record_usage(Usage::tokens(
+        input_tokens,
+        answer.split_whitespace().count() as u64,
+    ));
     vec![msg("assistant", answer)]
 }
 
@@ -82,7 +94,9 @@ async fn issue_refund(invoice_id: u64, amount_cents: u64) -> Result<String, Supp
     if invoice_id == 0 {
         return Err(SupportError::NotFound(invoice_id));
     }
-    Ok(format!("refund of {amount_cents} cents issued for invoice {invoice_id}"))
+    Ok(format!(
+        "refund of {amount_cents} cents issued for invoice {invoice_id}"
+    ))
 }
 
 #[traced(kind = "agent", tools = ["lookup_invoice", "order_history", "issue_refund"])]
@@ -96,7 +110,14 @@ async fn billing(customer: &str, question: &str) -> Result<String, SupportError>
     // A failing lookup: recorded as an error on its span, handled here.
     let _ = lookup_invoice("", 7).await;
     let answer = format!("{refund}; your orders: {}", orders.join(", "));
-    call_model(&[msg("system", "You are the billing agent."), msg("user", question)], &answer).await;
+    call_model(
+        &[
+            msg("system", "You are the billing agent."),
+            msg("user", question),
+        ],
+        &answer,
+    )
+    .await;
     Ok(answer)
 }
 
@@ -109,7 +130,10 @@ async fn triage(customer: &str, question: &str) -> Result<String, SupportError> 
         .in_span(agent_trace::custom_span("search_docs").with_attribute("query", question))
         .await;
     call_model(
-        &[msg("system", "Route the customer to the right agent."), msg("user", question)],
+        &[
+            msg("system", "Route the customer to the right agent."),
+            msg("user", question),
+        ],
         "transfer_to_billing",
     )
     .await;
@@ -124,7 +148,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_exporter(ConsoleExporter::new())
         .with_exporter(JsonlExporter::new(jsonl_path)?)
         .build();
-    let provider = TracerProvider::builder().with_processor(batch.clone()).build();
+    let provider = TracerProvider::builder()
+        .with_processor(batch.clone())
+        .build();
     agent_trace::set_global_provider(provider);
 
     let answer = agent_trace::trace("customer-support")
@@ -138,7 +164,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     provider.force_flush().await?;
     let stats = batch.stats();
     for e in &stats.exporters {
-        println!("{:>8}: exported {} items, dropped {}", e.name, e.exported, e.dropped_export_failed);
+        println!(
+            "{:>8}: exported {} items, dropped {}",
+            e.name, e.exported, e.dropped_export_failed
+        );
     }
     println!("wrote {jsonl_path}");
     provider.shutdown(Duration::from_secs(5)).await?;

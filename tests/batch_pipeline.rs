@@ -32,7 +32,10 @@ fn work(provider: TracerProvider, spans: usize) {
 }
 
 fn span_count(items: &[ExportItem]) -> usize {
-    items.iter().filter(|i| matches!(i, ExportItem::Span(_))).count()
+    items
+        .iter()
+        .filter(|i| matches!(i, ExportItem::Span(_)))
+        .count()
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -89,7 +92,10 @@ fn blocking_shutdown_from_a_guard_dropped_inside_a_runtime() {
         .unwrap()
         .block_on(async move {
             let _guard = FlushOnDrop(provider);
-            provider.trace("wf").run(async { custom_span("s").end() }).await;
+            provider
+                .trace("wf")
+                .run(async { custom_span("s").end() })
+                .await;
         });
     assert_eq!(span_count(&e.items()), 1);
 }
@@ -98,11 +104,19 @@ fn blocking_shutdown_from_a_guard_dropped_inside_a_runtime() {
 fn flush_with_no_runtime_at_all() {
     let e = TestExporter::new("e");
     let (provider, _batch) = pipeline(&[&e]);
-    std::thread::spawn(move || work(provider, 7)).join().unwrap();
-    provider.force_flush_blocking(Duration::from_secs(5)).unwrap();
+    std::thread::spawn(move || work(provider, 7))
+        .join()
+        .unwrap();
+    provider
+        .force_flush_blocking(Duration::from_secs(5))
+        .unwrap();
     // And the async flush driven by a non-tokio executor.
     futures::executor::block_on(provider.force_flush()).unwrap();
-    assert_eq!(span_count(&e.items()), 7, "spans of an exited thread are not lost");
+    assert_eq!(
+        span_count(&e.items()),
+        7,
+        "spans of an exited thread are not lost"
+    );
 }
 
 #[test]
@@ -131,7 +145,10 @@ fn a_bad_exporter_never_stalls_the_good_one() {
     work(provider, 50);
     let started = std::time::Instant::now();
     let _ = provider.force_flush_blocking(Duration::from_secs(10));
-    assert!(started.elapsed() < Duration::from_secs(5), "flush waited on a hung exporter");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "flush waited on a hung exporter"
+    );
     assert_eq!(span_count(&good.items()), 50);
     let s = batch.stats();
     for e in &s.exporters[1..] {
@@ -168,7 +185,9 @@ fn spool_keeps_batches_through_an_outage_and_after_a_restart() {
         .with_processor(first.clone())
         .build();
     work(provider, 40);
-    provider.force_flush_blocking(Duration::from_secs(10)).unwrap();
+    provider
+        .force_flush_blocking(Duration::from_secs(10))
+        .unwrap();
     let s = first.stats();
     let lane = &s.exporters[0];
     assert_eq!(lane.exported, 0);
@@ -181,7 +200,9 @@ fn spool_keeps_batches_through_an_outage_and_after_a_restart() {
     e.set(Behaviour::Accept);
     let second = build(&e);
     assert_eq!(second.stats().exporters[0].restored_from_spool, 41);
-    second.force_flush_blocking(Duration::from_secs(10)).unwrap();
+    second
+        .force_flush_blocking(Duration::from_secs(10))
+        .unwrap();
     let lane = &second.stats().exporters[0];
     assert_eq!(lane.replayed, 41, "{lane:?}");
     assert_eq!(lane.in_spool, 0);

@@ -21,21 +21,23 @@ async fn thousand_concurrent_traces_never_mix() {
     let (provider, seen) = collecting();
     let mut tasks = Vec::new();
     for i in 0..1000u64 {
-        tasks.push(tokio::spawn(provider.trace(format!("wf-{i}")).run(async move {
+        tasks.push(tokio::spawn(provider.trace(format!("wf-{i}")).run(
             async move {
-                tokio::task::yield_now().await;
-                leaf("a", i % 3).await;
-                let child = agent_trace::spawn(async move {
+                async move {
                     tokio::task::yield_now().await;
-                    leaf("spawned", 1).await;
-                });
-                child.await.unwrap();
-                let blocking = agent_trace::spawn_blocking(|| custom_span("blocking").end());
-                blocking.await.unwrap();
-            }
-            .in_span(custom_span("root"))
-            .await;
-        })));
+                    leaf("a", i % 3).await;
+                    let child = agent_trace::spawn(async move {
+                        tokio::task::yield_now().await;
+                        leaf("spawned", 1).await;
+                    });
+                    child.await.unwrap();
+                    let blocking = agent_trace::spawn_blocking(|| custom_span("blocking").end());
+                    blocking.await.unwrap();
+                }
+                .in_span(custom_span("root"))
+                .await;
+            },
+        )));
     }
     for t in tasks {
         t.await.unwrap();
@@ -206,7 +208,10 @@ async fn remote_parent_from_traceparent() {
     .await;
     let spans = by_name(&seen.spans());
     let handler = &spans["handler"];
-    assert_eq!(handler.trace_id.to_hex(), "4bf92f3577b34da6a3ce929d0e0e4736");
+    assert_eq!(
+        handler.trace_id.to_hex(),
+        "4bf92f3577b34da6a3ce929d0e0e4736"
+    );
     assert_eq!(handler.parent_id.unwrap().to_hex(), "00f067aa0ba902b7");
     assert_eq!(outgoing.as_deref(), Some(header));
 }

@@ -17,6 +17,8 @@ fn env_var_disables_everything() {
     assert!(seen.spans().is_empty());
     assert!(seen.traces().is_empty());
     agent_trace::set_enabled(true);
-    provider.trace("wf").in_scope(|| agent_trace::custom_span("y").end());
+    provider
+        .trace("wf")
+        .in_scope(|| agent_trace::custom_span("y").end());
     assert_eq!(seen.spans().len(), 1);
 }

@@ -14,7 +14,10 @@ fn fixture_lines() -> Vec<String> {
     let text = std::fs::read_to_string(FIXTURE).unwrap_or_else(|e| {
         panic!("cannot read {FIXTURE}: {e} (the team's shared/ directory must sit beside the checkout)")
     });
-    text.lines().filter(|l| !l.trim().is_empty()).map(str::to_owned).collect()
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 #[test]
@@ -22,7 +25,8 @@ fn fixture_round_trips_exactly() {
     let lines = fixture_lines();
     assert_eq!(lines.len(), 13);
     for line in lines {
-        let item: ExportItem = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        let item: ExportItem =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
         let back = serde_json::to_value(&item).unwrap();
         let original: Value = serde_json::from_str(&line).unwrap();
         assert_eq!(back, original, "line changed in a round trip");
@@ -35,7 +39,9 @@ fn fixture_has_every_shape_we_expect() {
         .iter()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    let ExportItem::Trace(t) = &items[0] else { panic!("first line is the trace") };
+    let ExportItem::Trace(t) = &items[0] else {
+        panic!("first line is the trace")
+    };
     assert_eq!(t.workflow_name, "peers_check_workflow");
     assert_eq!(t.group_id.as_deref(), Some("thread_123"));
     let kinds: Vec<&str> = items
@@ -45,7 +51,16 @@ fn fixture_has_every_shape_we_expect() {
             _ => None,
         })
         .collect();
-    for k in ["guardrail", "generation", "response", "mcp_tools", "function", "custom", "handoff", "agent"] {
+    for k in [
+        "guardrail",
+        "generation",
+        "response",
+        "mcp_tools",
+        "function",
+        "custom",
+        "handoff",
+        "agent",
+    ] {
         assert!(kinds.contains(&k), "{k} missing");
     }
     let gen = items

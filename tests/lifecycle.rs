@@ -60,7 +60,12 @@ fn sync_panic_is_recorded_and_resumed() {
     });
     assert!(r.is_err());
     let spans = by_name(&seen.spans());
-    assert!(spans["sync-boom"].error.as_ref().unwrap().message.contains("bad input"));
+    assert!(spans["sync-boom"]
+        .error
+        .as_ref()
+        .unwrap()
+        .message
+        .contains("bad input"));
     assert_eq!(seen.traces().len(), 1, "the trace ended while unwinding");
 }
 
@@ -107,9 +112,9 @@ fn a_disabled_provider_records_nothing_but_code_runs() {
         .with_processor(count.clone())
         .disabled()
         .build();
-    let v = provider.trace("wf").in_scope(|| {
-        custom_span("outer").in_scope(|| custom_span("inner").in_scope(|| 41) + 1)
-    });
+    let v = provider
+        .trace("wf")
+        .in_scope(|| custom_span("outer").in_scope(|| custom_span("inner").in_scope(|| 41) + 1));
     assert_eq!(v, 42);
     assert_eq!(count.0.load(Ordering::Relaxed), 0);
     provider.set_enabled(true);
@@ -163,7 +168,11 @@ fn an_unserializable_value_becomes_a_marker_and_the_span_still_goes_out() {
     let agent_trace::SpanData::Function(f) = &spans["tool"].data else {
         panic!("function span expected")
     };
-    assert!(f.input.as_deref().unwrap().contains("unserializable: cannot serialize a socket"));
+    assert!(f
+        .input
+        .as_deref()
+        .unwrap()
+        .contains("unserializable: cannot serialize a socket"));
     assert_eq!(f.output.as_deref(), Some("42"));
     let line = serde_json::to_string(&agent_trace::ExportItem::Span(spans["tool"].clone()));
     assert!(line.is_ok());

@@ -21,7 +21,12 @@ struct Setup {
     local: CollectingProcessor,
 }
 
-fn setup(endpoint: &str, retry: RetryPolicy, breaker: BreakerPolicy, spool: Option<&std::path::Path>) -> Setup {
+fn setup(
+    endpoint: &str,
+    retry: RetryPolicy,
+    breaker: BreakerPolicy,
+    spool: Option<&std::path::Path>,
+) -> Setup {
     let exporter = OtlpExporter::builder()
         .endpoint(endpoint)
         .timeout(Duration::from_millis(400))
@@ -94,7 +99,11 @@ async fn errors_then_recovery_deliver_every_span_with_policy_spacing() {
     let got: HashSet<_> = backend.seen.ids().into_iter().collect();
     let want = produced_ids(&s.local);
     assert_eq!(want.len(), 20);
-    assert!(want.is_subset(&got), "missing spans: {:?}", want.difference(&got).count());
+    assert!(
+        want.is_subset(&got),
+        "missing spans: {:?}",
+        want.difference(&got).count()
+    );
 
     let arrivals = backend.seen.arrivals();
     let statuses: Vec<u16> = arrivals.iter().map(|a| a.1).collect();
@@ -104,10 +113,16 @@ async fn errors_then_recovery_deliver_every_span_with_policy_spacing() {
     for (i, g) in gaps.iter().enumerate() {
         if i == 2 {
             // ...except after the 429, which asked for one second.
-            assert!(*g >= Duration::from_millis(990), "Retry-After not honoured: {g:?}");
+            assert!(
+                *g >= Duration::from_millis(990),
+                "Retry-After not honoured: {g:?}"
+            );
             assert!(*g < Duration::from_millis(1600), "{g:?}");
         } else {
-            assert!(*g < Duration::from_millis(200 + 150), "gap {i} too long: {g:?}");
+            assert!(
+                *g < Duration::from_millis(200 + 150),
+                "gap {i} too long: {g:?}"
+            );
         }
     }
     let lane = &s.batch.stats().exporters[0];
@@ -130,7 +145,10 @@ async fn a_backend_hanging_past_the_timeout_is_retried() {
     produce(s.provider, 10);
     let started = std::time::Instant::now();
     s.provider.force_flush().await.unwrap();
-    assert!(started.elapsed() < Duration::from_secs(3), "flush waited for the hung request");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "flush waited for the hung request"
+    );
     let got: HashSet<_> = backend.seen.ids().into_iter().collect();
     assert!(produced_ids(&s.local).is_subset(&got));
     let lane = &s.batch.stats().exporters[0];
@@ -142,12 +160,20 @@ async fn a_backend_hanging_past_the_timeout_is_retried() {
 async fn breaker_opens_stops_calling_and_closes_after_recovery() {
     let dir = tempfile::tempdir().unwrap();
     let backend = Backend::start(None).await;
-    backend.seen.failing.store(true, std::sync::atomic::Ordering::SeqCst);
+    backend
+        .seen
+        .failing
+        .store(true, std::sync::atomic::Ordering::SeqCst);
     let breaker = BreakerPolicy {
         failure_threshold: 3,
         cooldown: Duration::from_millis(800),
     };
-    let s = setup(&backend.endpoint(), fast_retry(5_000), breaker, Some(dir.path()));
+    let s = setup(
+        &backend.endpoint(),
+        fast_retry(5_000),
+        breaker,
+        Some(dir.path()),
+    );
 
     produce(s.provider, 10);
     s.provider.force_flush().await.unwrap();
@@ -165,7 +191,10 @@ async fn breaker_opens_stops_calling_and_closes_after_recovery() {
     assert_eq!(s.batch.stats().exporters[0].in_spool, 22);
 
     // Backend recovers; after the cooldown a probe closes the circuit and the spool drains.
-    backend.seen.failing.store(false, std::sync::atomic::Ordering::SeqCst);
+    backend
+        .seen
+        .failing
+        .store(false, std::sync::atomic::Ordering::SeqCst);
     tokio::time::sleep(Duration::from_millis(900)).await;
     s.provider.force_flush().await.unwrap();
     let stats = s.batch.stats();
@@ -187,13 +216,22 @@ async fn refused_connections_spool_and_replay_after_a_restart() {
         failure_threshold: 2,
         cooldown: Duration::from_millis(200),
     };
-    let first = setup(&endpoint, fast_retry(2_000), breaker.clone(), Some(dir.path()));
+    let first = setup(
+        &endpoint,
+        fast_retry(2_000),
+        breaker.clone(),
+        Some(dir.path()),
+    );
     produce(first.provider, 30);
     first.provider.force_flush().await.unwrap();
     let lane = first.batch.stats().exporters[0].clone();
     assert_eq!(lane.exported, 0);
     assert_eq!(lane.in_spool, 31, "{lane:?}");
-    first.provider.shutdown(Duration::from_secs(5)).await.unwrap();
+    first
+        .provider
+        .shutdown(Duration::from_secs(5))
+        .await
+        .unwrap();
     let want = produced_ids(&first.local);
 
     // The backend comes up; a new provider (a restarted process) uses the same spool.
@@ -205,5 +243,9 @@ async fn refused_connections_spool_and_replay_after_a_restart() {
     assert_eq!(lane.replayed, 31, "{lane:?}");
     assert_eq!(lane.in_spool, 0);
     let got: HashSet<_> = backend.seen.ids().into_iter().collect();
-    assert!(want.is_subset(&got), "{} spans missing", want.difference(&got).count());
+    assert!(
+        want.is_subset(&got),
+        "{} spans missing",
+        want.difference(&got).count()
+    );
 }

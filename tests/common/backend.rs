@@ -82,7 +82,9 @@ impl Backend {
 
     /// A loopback address where nothing listens (connections are refused).
     pub async fn dead_address() -> SocketAddr {
-        let l = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+        let l = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .unwrap();
         l.local_addr().unwrap()
     }
 }
@@ -108,7 +110,9 @@ async fn receive(State(seen): State<Arc<Seen>>, headers: HeaderMap, body: Bytes)
     };
     seen.arrivals.lock().unwrap().push((Instant::now(), status));
     match answer {
-        Some(Answer::Status(s)) => (StatusCode::from_u16(s).unwrap(), "scripted failure").into_response(),
+        Some(Answer::Status(s)) => {
+            (StatusCode::from_u16(s).unwrap(), "scripted failure").into_response()
+        }
         Some(Answer::RetryAfter(s, secs)) => (
             StatusCode::from_u16(s).unwrap(),
             [("retry-after", secs.to_string())],

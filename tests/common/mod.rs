@@ -20,7 +20,10 @@ pub fn by_name(spans: &[SpanRecord]) -> HashMap<String, SpanRecord> {
     let mut m = HashMap::new();
     for s in spans {
         let name = s.data.name().unwrap_or("?").to_string();
-        assert!(m.insert(name.clone(), s.clone()).is_none(), "duplicate span name {name}");
+        assert!(
+            m.insert(name.clone(), s.clone()).is_none(),
+            "duplicate span name {name}"
+        );
     }
     m
 }
