@@ -1,16 +1,34 @@
 //! # agent-trace-exporters
 //!
 //! Where finished traces go. Each exporter is a [`TracingExporter`](agent_trace::TracingExporter)
-//! behind its own cargo feature; put them behind a [`BatchProcessor`](agent_trace::BatchProcessor),
-//! which runs them on its export thread with retries, a circuit breaker and an optional spool.
+//! behind its own cargo feature, so you compile only what you use. Put them behind a
+//! [`BatchProcessor`](agent_trace::BatchProcessor): it runs them on its own export thread, each
+//! on its own lane with timeout, retries, a circuit breaker and an optional on-disk spool.
 //!
 //! | feature | exporter | writes |
 //! |---|---|---|
 //! | `console` (default) | [`ConsoleExporter`] | a tree per trace on stdout/stderr, or JSON lines |
 //! | `jsonl` (default) | [`JsonlExporter`] | OpenAI-Agents-SDK-shaped JSON lines, rotated files |
-//! | `otlp` | `OtlpExporter` | OTLP/HTTP protobuf or JSON, GenAI semantic conventions |
-//! | `openai` | `OpenAiExporter` | the OpenAI traces-ingest endpoint |
+//! | `otlp` | `OtlpExporter` | OTLP/HTTP protobuf or JSON, GenAI semantic conventions (mapping table in `otlp`) |
+//! | `openai` | `OpenAiExporter` | the OpenAI traces-ingest endpoint (the OpenAI traces dashboard) |
 //! | `tls` | — | https endpoints for the HTTP exporters (rustls) |
+//!
+//! ```no_run
+//! use agent_trace::{BatchProcessor, TracerProvider};
+//! use agent_trace_exporters::{ConsoleExporter, JsonlExporter};
+//!
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let batch = BatchProcessor::builder()
+//!     .with_exporter(ConsoleExporter::new())
+//!     .with_exporter(JsonlExporter::builder("traces/run.jsonl").max_bytes(64 << 20).retention(10).build()?)
+//!     .spool_dir("traces/spool") // keeps batches through an outage of a remote backend
+//!     .build();
+//! let provider = TracerProvider::builder().with_processor(batch).build();
+//! agent_trace::set_global_provider(provider);
+//! // ... run traced code ...
+//! provider.force_flush().await?;
+//! # Ok(()) }
+//! ```
 #![warn(missing_docs)]
 
 #[cfg(feature = "console")]
