@@ -66,9 +66,11 @@
 mod batch;
 mod clock;
 mod context;
+mod current;
 mod diag;
 mod id;
 mod instrument;
+mod kinds;
 mod model;
 mod processor;
 pub mod propagation;
@@ -89,9 +91,14 @@ pub use batch::{
 };
 pub use clock::{Timestamp, TimestampParseError};
 pub use context::{Context, ContextGuard};
+pub use current::{current_span, CurrentSpan};
 pub use diag::{emit_diagnostic, set_diagnostics_hook, Diagnostic};
 pub use id::{IdParseError, SpanId, TraceId};
 pub use instrument::{Instrument, Instrumented, NoHook, OutputHook, WithContext};
+pub use kinds::{
+    agent_span, custom_span, function_span, generation_span, guardrail_span, handoff_span,
+    mcp_tools_span, response_span, span_of_kind,
+};
 pub use model::*;
 pub use processor::{BoxFuture, ExportError, TraceError, TracingExporter, TracingProcessor};
 pub use provider::{
@@ -99,10 +106,7 @@ pub use provider::{
     TracerProviderBuilder,
 };
 pub use runtime::{spawn, spawn_blocking};
-pub use span::{
-    agent_span, current_span, custom_span, function_span, generation_span, guardrail_span,
-    handoff_span, mcp_tools_span, response_span, span_of_kind, CurrentSpan, Span,
-};
+pub use span::Span;
 pub use trace::{trace, Trace, TraceBuilder, TraceFuture};
 
 /// The text of a panic payload.
