@@ -11,8 +11,8 @@ use std::cell::Cell;
 use std::marker::PhantomData;
 
 use crate::id::{SpanId, TraceId};
+use crate::model::SpanRecord;
 use crate::provider::{ProviderInner, TracerProvider};
-use crate::span::LiveSpan;
 
 /// The ids and provider of an active trace position. `Copy`, `Send`, `Sync`.
 #[derive(Clone, Copy)]
@@ -27,7 +27,7 @@ thread_local! {
     static CURRENT: Cell<Option<Active>> = const { Cell::new(None) };
     /// The innermost live span whose owner is running on this thread (null if none). Only the
     /// strictly nested [`Enter`] guards of wrappers and scopes change it, so it is always valid.
-    static LIVE: Cell<*mut LiveSpan> = const { Cell::new(std::ptr::null_mut()) };
+    static LIVE: Cell<*mut SpanRecord> = const { Cell::new(std::ptr::null_mut()) };
 }
 
 #[inline]
@@ -40,12 +40,12 @@ pub(crate) fn current_active() -> Option<Active> {
 /// scope that made it, so `LIVE` follows a strict stack.
 pub(crate) struct Enter {
     prev: Option<Active>,
-    prev_live: *mut LiveSpan,
+    prev_live: *mut SpanRecord,
 }
 
 impl Enter {
     #[inline]
-    pub(crate) fn new(active: Option<Active>, live: *mut LiveSpan) -> Enter {
+    pub(crate) fn new(active: Option<Active>, live: *mut SpanRecord) -> Enter {
         Enter {
             prev: CURRENT.with(|c| c.replace(active)),
             prev_live: LIVE.with(|c| c.replace(live)),
@@ -64,7 +64,7 @@ impl Drop for Enter {
 /// Runs `f` with the current span when its owner is running on this thread, `None` otherwise
 /// (no trace, a span owned by another task, a context attached by id only).
 #[inline]
-pub(crate) fn with_live<R>(f: impl FnOnce(Option<&mut LiveSpan>) -> R) -> R {
+pub(crate) fn with_live<R>(f: impl FnOnce(Option<&mut SpanRecord>) -> R) -> R {
     let live = LIVE.with(Cell::get);
     let active = current_active();
     // SAFETY: LIVE is only non-null while the wrapper or scope that owns the span runs on this
@@ -73,7 +73,7 @@ pub(crate) fn with_live<R>(f: impl FnOnce(Option<&mut LiveSpan>) -> R) -> R {
     let Some(span) = (unsafe { live.as_mut() }) else {
         return f(None);
     };
-    if active.and_then(|a| a.span_id) != Some(span.record.id) {
+    if active.and_then(|a| a.span_id) != Some(span.id) {
         return f(None);
     }
     // Hide the pointer while `f` holds `&mut` to the span, so it cannot be reached twice.

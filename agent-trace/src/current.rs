@@ -74,7 +74,7 @@ impl CurrentSpan {
     pub fn record_mut(&self, f: impl FnOnce(&mut SpanRecord)) -> bool {
         context::with_live(|l| match l {
             Some(l) => {
-                f(&mut l.record);
+                f(l);
                 true
             }
             None => false,

@@ -148,10 +148,13 @@ pub trait TracingProcessor: Send + Sync + 'static {
     /// A span ended.
     fn on_span_end(&self, span: &SpanRecord);
 
-    /// A span ended, and this processor is the last to see it, so it may keep the record
-    /// without cloning. The default calls [`on_span_end`](TracingProcessor::on_span_end).
-    fn on_span_end_owned(&self, span: SpanRecord) {
-        self.on_span_end(&span);
+    /// A span ended, and this processor is the last to see it: it may take the record out of
+    /// `slot` (`slot.take()`) instead of cloning it — what a queueing processor wants. The
+    /// default calls [`on_span_end`](TracingProcessor::on_span_end) with the record in place.
+    fn on_span_end_last(&self, slot: &mut Option<SpanRecord>) {
+        if let Some(span) = slot.as_ref() {
+            self.on_span_end(span);
+        }
     }
 
     /// Whether [`on_span_start`](TracingProcessor::on_span_start) should be called; a processor

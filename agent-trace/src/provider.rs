@@ -161,18 +161,18 @@ impl ProviderInner {
         }
     }
 
+    /// Hands an ended span to the processors; the last may take it out of `slot`.
     #[inline]
-    pub(crate) fn span_end(&self, span: SpanRecord) {
-        match &*self.processors {
-            [] => {}
-            [only] => self.guarded("on_span_end", || only.on_span_end_owned(span)),
-            [init @ .., last] => {
-                for p in init {
-                    self.guarded("on_span_end", || p.on_span_end(&span));
-                }
-                self.guarded("on_span_end", || last.on_span_end_owned(span));
+    pub(crate) fn span_end(&self, slot: &mut Option<SpanRecord>) {
+        let Some((last, init)) = self.processors.split_last() else {
+            return;
+        };
+        for p in init {
+            if let Some(span) = slot.as_ref() {
+                self.guarded("on_span_end", || p.on_span_end(span));
             }
         }
+        self.guarded("on_span_end", || last.on_span_end_last(slot));
     }
 }
 

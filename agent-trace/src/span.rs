@@ -12,19 +12,6 @@ use crate::model::*;
 use crate::provider::ProviderInner;
 use crate::Context;
 
-pub(crate) struct LiveSpan {
-    pub(crate) record: SpanRecord,
-    pub(crate) provider: &'static ProviderInner,
-}
-
-impl LiveSpan {
-    #[inline]
-    fn end(mut self, at: Timestamp) {
-        self.record.ended_at = Some(at);
-        self.provider.span_end(self.record);
-    }
-}
-
 /// A span that is running. It ends when [`end`](Span::end) is called or when it is dropped,
 /// and is then handed to the provider's processors.
 ///
@@ -46,16 +33,20 @@ impl LiveSpan {
 /// ```
 #[must_use = "a span ends as soon as it is dropped; pass it to .in_span() or .in_scope()"]
 pub struct Span {
-    pub(crate) live: Option<LiveSpan>,
+    /// The record while the span runs; `None` for a span that records nothing, or once ended.
+    /// It stays in place until the end, when the last processor moves it out.
+    pub(crate) record: Option<SpanRecord>,
+    /// Set when `record` is.
+    pub(crate) provider: Option<&'static ProviderInner>,
 }
 
 impl std::fmt::Debug for Span {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.live {
-            Some(l) => f
+        match &self.record {
+            Some(r) => f
                 .debug_struct("Span")
-                .field("id", &l.record.id)
-                .field("kind", &l.record.data.kind())
+                .field("id", &r.id)
+                .field("kind", &r.data.kind())
                 .finish(),
             None => f.write_str("Span(none)"),
         }
@@ -92,11 +83,18 @@ impl Span {
     /// ```
     #[inline]
     pub const fn none() -> Span {
-        Span { live: None }
+        Span {
+            record: None,
+            provider: None,
+        }
     }
 
     #[inline]
     pub(crate) fn start_with(make: impl FnOnce() -> SpanData) -> Span {
+        // The global switch first: switched off, no thread-local is touched.
+        if !crate::provider::is_enabled() {
+            return Span::none();
+        }
         Span::start_at(current_active(), make)
     }
 
@@ -120,10 +118,8 @@ impl Span {
         };
         active.provider.span_start(&record);
         Span {
-            live: Some(LiveSpan {
-                record,
-                provider: active.provider,
-            }),
+            record: Some(record),
+            provider: Some(active.provider),
         }
     }
 
@@ -134,7 +130,7 @@ impl Span {
     /// ```
     #[inline]
     pub fn is_recording(&self) -> bool {
-        self.live.is_some()
+        self.record.is_some()
     }
 
     /// This span's id.
@@ -143,7 +139,7 @@ impl Span {
     /// assert!(agent_trace::custom_span("x").id().is_none());
     /// ```
     pub fn id(&self) -> Option<SpanId> {
-        self.live.as_ref().map(|l| l.record.id)
+        self.record.as_ref().map(|r| r.id)
     }
 
     /// This span's trace.
@@ -152,7 +148,7 @@ impl Span {
     /// assert!(agent_trace::custom_span("x").trace_id().is_none());
     /// ```
     pub fn trace_id(&self) -> Option<TraceId> {
-        self.live.as_ref().map(|l| l.record.trace_id)
+        self.record.as_ref().map(|r| r.trace_id)
     }
 
     /// The position under this span, to start children elsewhere (another thread, a callback).
@@ -163,16 +159,20 @@ impl Span {
     /// ```
     pub fn context(&self) -> Context {
         Context {
-            active: self.live.as_ref().map(|l| self.active_of(l)),
+            active: self.active(),
         }
     }
 
+    /// The position under this span.
     #[inline]
-    pub(crate) fn active_of(&self, l: &LiveSpan) -> Active {
-        Active {
-            provider: l.provider,
-            trace_id: l.record.trace_id,
-            span_id: Some(l.record.id),
+    pub(crate) fn active(&self) -> Option<Active> {
+        match (&self.record, self.provider) {
+            (Some(r), Some(provider)) => Some(Active {
+                provider,
+                trace_id: r.trace_id,
+                span_id: Some(r.id),
+            }),
+            _ => None,
         }
     }
 
@@ -183,8 +183,8 @@ impl Span {
     /// span.record_mut(|r| r.set_attribute("k", serde_json::json!(1)));
     /// ```
     pub fn record_mut(&mut self, f: impl FnOnce(&mut SpanRecord)) {
-        if let Some(l) = &mut self.live {
-            f(&mut l.record);
+        if let Some(r) = &mut self.record {
+            f(r);
         }
     }
 
@@ -326,15 +326,11 @@ impl Span {
 
     /// Runs `f` with this span current without ending it.
     pub(crate) fn enter_for<R>(&mut self, f: impl FnOnce() -> R) -> R {
-        let Some(l) = &mut self.live else {
+        let active = self.active();
+        let Some(record) = &mut self.record else {
             return f();
         };
-        let active = Active {
-            provider: l.provider,
-            trace_id: l.record.trace_id,
-            span_id: Some(l.record.id),
-        };
-        let _enter = Enter::new(Some(active), l as *mut LiveSpan);
+        let _enter = Enter::new(active, record as *mut SpanRecord);
         f()
     }
 
@@ -361,9 +357,12 @@ impl Span {
 
     #[inline]
     pub(crate) fn end_now(&mut self) {
-        if let Some(l) = self.live.take() {
-            l.end(Timestamp::now());
+        if let (Some(record), Some(provider)) = (&mut self.record, self.provider.take()) {
+            record.ended_at = Some(Timestamp::now());
+            // The last processor takes the record out of the slot, without a copy on the way.
+            provider.span_end(&mut self.record);
         }
+        self.record = None;
     }
 }
 

@@ -106,7 +106,9 @@ impl TracingProcessor for CollectingProcessor {
         self.lock().spans.push(span.clone());
     }
 
-    fn on_span_end_owned(&self, span: SpanRecord) {
-        self.lock().spans.push(span);
+    fn on_span_end_last(&self, slot: &mut Option<SpanRecord>) {
+        if let Some(span) = slot.take() {
+            self.lock().spans.push(span);
+        }
     }
 }

@@ -67,7 +67,7 @@ pub(crate) struct LaneConfig {
 }
 
 pub(crate) enum LaneMsg {
-    Batch(Arc<[ExportItem]>),
+    Batch(Arc<Vec<ExportItem>>),
     Flush(oneshot::Sender<Result<(), String>>),
     Shutdown(oneshot::Sender<Result<(), String>>),
 }
@@ -311,7 +311,7 @@ impl Lane {
         }
     }
 
-    async fn deliver(&mut self, batch: Arc<[ExportItem]>) {
+    async fn deliver(&mut self, batch: Arc<Vec<ExportItem>>) {
         let n = batch.len() as u64;
         // Keep order: while older batches wait in the spool, newer ones queue behind them.
         if self.spool.as_ref().is_some_and(|s| !s.is_empty()) {

@@ -128,8 +128,9 @@ impl BatchProcessorBuilder {
         self
     }
 
-    /// A producing thread wakes the export thread when its ring is this full, or after
-    /// `max_batch_size` items, whichever comes first (default 0.7).
+    /// A producing thread wakes the export thread when its ring is this full (default 0.7).
+    /// The export thread also drains on its own timer: every millisecond while spans flow,
+    /// backing off to every 100 ms when idle.
     pub fn export_trigger_ratio(mut self, r: f64) -> Self {
         self.export_trigger_ratio = r.clamp(0.01, 1.0);
         self
@@ -171,9 +172,7 @@ impl BatchProcessorBuilder {
     pub fn build(self) -> BatchProcessor {
         let queue = Queue::new(
             self.max_queue_size,
-            self.max_batch_size
-                .min(((self.max_queue_size as f64) * self.export_trigger_ratio) as usize)
-                .max(1),
+            ((self.max_queue_size as f64) * self.export_trigger_ratio) as usize,
         );
         let cfg = LaneConfig {
             export_timeout: self.export_timeout,
@@ -220,6 +219,7 @@ impl BatchProcessorBuilder {
             lanes: handles,
             max_batch_size: self.max_batch_size,
             schedule_delay: self.schedule_delay,
+            export_timeout: self.export_timeout,
             pending: pending.clone(),
         };
         let (commands, rx) = mpsc::unbounded_channel();
@@ -388,16 +388,16 @@ impl BatchProcessor {
 
 impl TracingProcessor for BatchProcessor {
     fn on_trace_end(&self, trace: &TraceRecord) {
-        self.inner.queue.push(ExportItem::Trace(trace.clone()));
+        self.inner.queue.push_item(ExportItem::Trace(trace.clone()));
     }
 
     fn on_span_end(&self, span: &SpanRecord) {
-        self.inner.queue.push(ExportItem::Span(span.clone()));
+        self.inner.queue.push_from(&mut Some(span.clone()));
     }
 
     #[inline]
-    fn on_span_end_owned(&self, span: SpanRecord) {
-        self.inner.queue.push(ExportItem::Span(span));
+    fn on_span_end_last(&self, slot: &mut Option<SpanRecord>) {
+        self.inner.queue.push_from(slot);
     }
 
     fn wants_span_start(&self) -> bool {

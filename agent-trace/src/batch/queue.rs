@@ -1,49 +1,46 @@
 //! The hand-off from instrumented threads to the export thread.
 //!
 //! Each thread that ends spans gets its own single-producer ring per processor (`rtrb`): a span
-//! end is one write and one release store into memory no other core writes, so producers on
-//! different cores never contend. The export thread drains every ring — on a wake-up sent after
-//! each `max_batch_size` pushes, on its timer, and on flush — so partial rings of idle threads
-//! are reached too. A ring outlives its thread: what a thread pushed before it exited is still
-//! drained (fastrace loses it). Pushes from a thread whose thread-locals are already torn down
-//! go to a small locked overflow list instead.
+//! end is one copy of the record into the ring and one release store, into memory no other core
+//! writes, so producers on different cores never contend. The export thread drains every ring
+//! on its own adaptive timer (often while spans flow, rarely when idle), when a producer finds
+//! its ring half full, and on flush — so partial rings of idle threads are reached too, and a
+//! busy producer wakes the export thread only when it must (a wake-up is a syscall). A ring
+//! outlives its thread: what a thread pushed before it exited is still drained (fastrace loses
+//! it). Pushes from a thread whose thread-locals are already torn down go to a small locked
+//! overflow list instead.
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use rtrb::{Consumer, Producer, PushError, RingBuffer};
+use rtrb::{Consumer, Producer, RingBuffer};
 use tokio::sync::Notify;
 
-use crate::model::ExportItem;
+use crate::model::{ExportItem, SpanRecord};
 
-/// Counters a producing thread writes and the export thread reads. Single writer: updates are
-/// plain load + store, no locked instruction.
+/// Drops counted by a producing thread, read by the export thread. Single writer: the update
+/// is a plain load + store, no locked instruction. (What a ring accepted needs no producer-side
+/// counter: it is what the export thread drained plus what is still in the ring.)
 #[derive(Default)]
-struct RingCounters {
-    pushed: AtomicU64,
-    dropped_full: AtomicU64,
-}
-
-impl RingCounters {
-    #[inline]
-    fn bump(c: &AtomicU64) {
-        c.store(c.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
-    }
-}
+struct RingDrops(AtomicU64);
 
 struct Ring {
     consumer: Consumer<ExportItem>,
-    counters: Arc<RingCounters>,
+    drops: Arc<RingDrops>,
+    drained: u64,
 }
 
 struct Local {
     queue_id: usize,
     producer: Producer<ExportItem>,
-    counters: Arc<RingCounters>,
-    since_wake: u32,
+    drops: Arc<RingDrops>,
+    since_check: u32,
     queue: Arc<Queue>,
 }
+
+/// How often (in pushes) a producer looks at its ring's fill level.
+const CHECK_EVERY: u32 = 64;
 
 thread_local! {
     static LOCAL: RefCell<Vec<Local>> = const { RefCell::new(Vec::new()) };
@@ -71,7 +68,8 @@ pub(crate) struct QueueCounts {
 pub(crate) struct Queue {
     id: usize,
     ring_capacity: usize,
-    wake_every: u32,
+    /// A producer wakes the export thread once its ring holds this many items.
+    wake_at: usize,
     registry: Mutex<Registry>,
     overflow: Mutex<Vec<ExportItem>>,
     overflow_pushed: AtomicU64,
@@ -82,11 +80,11 @@ pub(crate) struct Queue {
 }
 
 impl Queue {
-    pub(crate) fn new(ring_capacity: usize, wake_every: usize) -> Arc<Queue> {
+    pub(crate) fn new(ring_capacity: usize, wake_at: usize) -> Arc<Queue> {
         Arc::new(Queue {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             ring_capacity: ring_capacity.max(1),
-            wake_every: wake_every.clamp(1, u32::MAX as usize) as u32,
+            wake_at: wake_at.clamp(1, ring_capacity.max(1)),
             registry: Mutex::new(Registry::default()),
             overflow: Mutex::new(Vec::new()),
             overflow_pushed: AtomicU64::new(0),
@@ -106,18 +104,20 @@ impl Queue {
         self.closed.store(true, Ordering::SeqCst);
     }
 
-    /// Enqueues an item without blocking. Never fails: an item that does not fit is dropped and
-    /// counted.
+    /// Enqueues the item in `slot` (taking it) without blocking. Never fails: an item that
+    /// does not fit is left in the slot, counted as dropped, and dropped by the caller.
     #[inline]
-    pub(crate) fn push(self: &Arc<Self>, item: ExportItem) {
+    pub(crate) fn push_from(self: &Arc<Self>, slot: &mut Option<SpanRecord>) {
+        if slot.is_none() {
+            return;
+        }
         if self.closed.load(Ordering::Relaxed) {
             self.dropped_closed.fetch_add(1, Ordering::Relaxed);
             return;
         }
-        let mut item = Some(item);
-        let _ = LOCAL.try_with(|locals| {
+        let pushed = LOCAL.try_with(|locals| {
             let Ok(mut locals) = locals.try_borrow_mut() else {
-                return;
+                return false;
             };
             let idx = match locals.iter().position(|l| l.queue_id == self.id) {
                 Some(i) => i,
@@ -127,46 +127,61 @@ impl Queue {
                 }
             };
             let local = &mut locals[idx];
-            let Some(it) = item.take() else { return };
-            match local.producer.push(it) {
-                Ok(()) => {
-                    RingCounters::bump(&local.counters.pushed);
-                    local.since_wake += 1;
-                    if local.since_wake >= self.wake_every {
-                        local.since_wake = 0;
-                        self.notify.notify_one();
-                    }
-                }
-                Err(PushError::Full(dropped)) => {
-                    RingCounters::bump(&local.counters.dropped_full);
+            let Ok(mut chunk) = local.producer.write_chunk_uninit(1) else {
+                let d = &local.drops.0;
+                d.store(d.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+                self.notify.notify_one();
+                return true; // counted; the record is dropped with the slot
+            };
+            let (first, _) = chunk.as_mut_slices();
+            if let (Some(cell), Some(span)) = (first.first_mut(), slot.take()) {
+                cell.write(ExportItem::Span(span));
+                // SAFETY: the one slot of the chunk was initialized just above.
+                unsafe { chunk.commit(1) };
+            }
+            local.since_check += 1;
+            if local.since_check >= CHECK_EVERY {
+                local.since_check = 0;
+                if self.ring_capacity - local.producer.slots() >= self.wake_at {
                     self.notify.notify_one();
-                    drop(dropped);
                 }
             }
+            true
         });
-        if let Some(item) = item {
-            self.push_overflow(item);
+        if pushed != Ok(true) {
+            if let Some(span) = slot.take() {
+                self.push_overflow(ExportItem::Span(span));
+            }
         }
+    }
+
+    /// Enqueues a trace record (once per trace: the simple path is fine).
+    pub(crate) fn push_item(self: &Arc<Self>, item: ExportItem) {
+        if self.closed.load(Ordering::Relaxed) {
+            self.dropped_closed.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        self.push_overflow(item);
     }
 
     #[cold]
     fn register(self: &Arc<Self>) -> Local {
         let (producer, consumer) = RingBuffer::new(self.ring_capacity);
-        let counters = Arc::new(RingCounters::default());
+        let drops = Arc::new(RingDrops::default());
         self.registry().rings.push(Ring {
             consumer,
-            counters: counters.clone(),
+            drops: drops.clone(),
+            drained: 0,
         });
         Local {
             queue_id: self.id,
             producer,
-            counters,
-            since_wake: 0,
+            drops,
+            since_check: 0,
             queue: self.clone(),
         }
     }
 
-    #[cold]
     fn push_overflow(&self, item: ExportItem) {
         let mut o = self.overflow.lock().unwrap_or_else(|p| p.into_inner());
         if o.len() >= self.ring_capacity {
@@ -175,20 +190,17 @@ impl Queue {
             o.push(item);
             self.overflow_pushed.fetch_add(1, Ordering::Relaxed);
         }
-        drop(o);
-        self.notify.notify_one();
+        // The export thread's timer picks these up; wake it early only when they pile up.
+        if o.len() >= self.wake_at {
+            self.notify.notify_one();
+        }
     }
 
     /// Moves up to `max` queued items into `out`; returns how many.
     pub(crate) fn drain_into(&self, out: &mut Vec<ExportItem>, max: usize) -> usize {
         let start = out.len();
-        {
-            let mut o = self.overflow.lock().unwrap_or_else(|p| p.into_inner());
-            let n = o.len().min(max);
-            out.extend(o.drain(..n));
-        }
-        let mut reg = self.registry();
-        let reg = &mut *reg;
+        let mut guard = self.registry();
+        let reg = &mut *guard;
         for ring in reg.rings.iter_mut() {
             let room = max - (out.len() - start);
             if room == 0 {
@@ -200,6 +212,7 @@ impl Queue {
             }
             if let Ok(chunk) = ring.consumer.read_chunk(n) {
                 out.extend(chunk);
+                ring.drained += n as u64;
             }
         }
         let (retired_pushed, retired_dropped) =
@@ -207,11 +220,17 @@ impl Queue {
         reg.rings.retain(|r| {
             let keep = !(r.consumer.is_abandoned() && r.consumer.is_empty());
             if !keep {
-                *retired_pushed += r.counters.pushed.load(Ordering::Relaxed);
-                *retired_dropped += r.counters.dropped_full.load(Ordering::Relaxed);
+                *retired_pushed += r.drained;
+                *retired_dropped += r.drops.0.load(Ordering::Relaxed);
             }
             keep
         });
+        drop(guard);
+        // The overflow list after the rings: trace records end after their spans.
+        let room = max - (out.len() - start);
+        let mut o = self.overflow.lock().unwrap_or_else(|p| p.into_inner());
+        let n = o.len().min(room);
+        out.extend(o.drain(..n));
         out.len() - start
     }
 
@@ -225,9 +244,10 @@ impl Queue {
             in_rings: 0,
         };
         for r in &reg.rings {
-            c.enqueued += r.counters.pushed.load(Ordering::Relaxed);
-            c.dropped_full += r.counters.dropped_full.load(Ordering::Relaxed);
-            c.in_rings += r.consumer.slots() as u64;
+            let in_ring = r.consumer.slots() as u64;
+            c.enqueued += r.drained + in_ring;
+            c.dropped_full += r.drops.0.load(Ordering::Relaxed);
+            c.in_rings += in_ring;
         }
         drop(reg);
         c.in_rings += self

@@ -2,7 +2,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -48,12 +48,19 @@ pub(crate) struct Worker {
     pub(crate) lanes: Vec<LaneHandle>,
     pub(crate) max_batch_size: usize,
     pub(crate) schedule_delay: Duration,
+    /// How long the worker waits for a full lane before dropping a batch for it.
+    pub(crate) export_timeout: Duration,
     /// Items taken from the rings and not yet handed to the lanes.
     pub(crate) pending: Arc<AtomicU64>,
 }
 
 static LANE_FULL: RateLimited = RateLimited::new("lane_full", Duration::from_secs(10));
 static QUEUE_FULL: RateLimited = RateLimited::new("queue_full", Duration::from_secs(10));
+
+/// The export thread's drain interval while spans flow.
+const MIN_POLL: Duration = Duration::from_millis(1);
+/// Its drain interval when idle.
+const MAX_IDLE_POLL: Duration = Duration::from_millis(100);
 
 fn queue_full_message(n: u64) -> String {
     format!("dropped {n} span(s) since the last report: a thread's queue was full (raise max_queue_size / OTEL_BSP_MAX_QUEUE_SIZE, or export faster)")
@@ -70,18 +77,16 @@ impl Worker {
         for (lane, rx) in lanes.into_iter().zip(lane_rx) {
             tasks.push(tokio::spawn(lane.run(rx)));
         }
-        let mut tick = tokio::time::interval(self.schedule_delay);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        tick.tick().await;
         let mut buf: Vec<ExportItem> = Vec::with_capacity(self.max_batch_size);
         let mut reported_drops = 0;
+        let mut poll = MIN_POLL;
+        let mut oldest_partial: Option<Instant> = None;
         loop {
-            let mut partial = false;
             let cmd = tokio::select! {
                 biased;
                 c = commands.recv() => Some(c),
                 _ = self.queue.notify.notified() => None,
-                _ = tick.tick() => { partial = true; None }
+                _ = tokio::time::sleep(poll) => None,
             };
             // Producers only count drops; the warning is written here, once per interval.
             let drops = self.queue.counts().dropped_full;
@@ -93,15 +98,33 @@ impl Worker {
                 QUEUE_FULL.flush(queue_full_message);
             }
             match cmd {
-                None => self.pump(&mut buf, partial),
+                None => {
+                    // Poll often while spans flow, back off when idle.
+                    let got = self.pump(&mut buf, false).await;
+                    poll = if got == 0 {
+                        (poll * 2).min(MAX_IDLE_POLL)
+                    } else {
+                        MIN_POLL
+                    };
+                    // A partial batch waits at most `schedule_delay`.
+                    if buf.is_empty() {
+                        oldest_partial = None;
+                    } else if oldest_partial.get_or_insert_with(Instant::now).elapsed()
+                        >= self.schedule_delay
+                    {
+                        self.dispatch(&mut buf).await;
+                        oldest_partial = None;
+                    }
+                }
                 Some(Some(Command::Flush(reply))) => {
-                    self.pump(&mut buf, true);
+                    self.pump(&mut buf, true).await;
+                    oldest_partial = None;
                     reply.send(self.tell_lanes(LaneMsg::Flush).await);
                 }
                 Some(Some(Command::Shutdown(timeout, reply))) => {
                     self.queue.close();
                     let work = async {
-                        self.pump(&mut buf, true);
+                        self.pump(&mut buf, true).await;
                         let r = self.tell_lanes(LaneMsg::Shutdown).await;
                         for t in tasks {
                             let _ = t.await;
@@ -121,7 +144,7 @@ impl Worker {
                 Some(None) => {
                     // Every handle is gone: deliver what is left and stop.
                     self.queue.close();
-                    self.pump(&mut buf, true);
+                    self.pump(&mut buf, true).await;
                     let _ = self.tell_lanes(LaneMsg::Shutdown).await;
                     for t in tasks {
                         let _ = t.await;
@@ -133,35 +156,51 @@ impl Worker {
     }
 
     /// Moves queued items into full batches for the lanes; with `partial`, also the rest.
-    fn pump(&self, buf: &mut Vec<ExportItem>, partial: bool) {
+    /// Returns how many items it took from the queue.
+    async fn pump(&self, buf: &mut Vec<ExportItem>, partial: bool) -> usize {
+        let mut total = 0;
         loop {
             let room = self.max_batch_size - buf.len();
             let got = self.queue.drain_into(buf, room);
+            total += got;
             self.pending.fetch_add(got as u64, Ordering::Relaxed);
             if buf.len() == self.max_batch_size {
-                self.dispatch(buf);
+                self.dispatch(buf).await;
                 continue;
             }
             // Fewer than asked for: every ring is empty now.
             if partial && !buf.is_empty() {
-                self.dispatch(buf);
+                self.dispatch(buf).await;
             }
-            return;
+            return total;
         }
     }
 
-    fn dispatch(&self, buf: &mut Vec<ExportItem>) {
-        let batch: Arc<[ExportItem]> = std::mem::take(buf).into();
-        buf.reserve(self.max_batch_size);
+    /// Hands a batch to every lane. A lane whose queue is full gets time to catch up (the
+    /// other lanes run meanwhile, and producers keep filling their rings); one still full after
+    /// the export timeout is stuck, and the batch is dropped for it and counted.
+    async fn dispatch(&self, buf: &mut Vec<ExportItem>) {
+        let batch = Arc::new(std::mem::replace(
+            buf,
+            Vec::with_capacity(self.max_batch_size),
+        ));
         let n = batch.len() as u64;
         for lane in &self.lanes {
             LaneCounters::add(&lane.counters.in_flight, n);
-            if lane.tx.try_send(LaneMsg::Batch(batch.clone())).is_err() {
+            let sent = match lane.tx.try_send(LaneMsg::Batch(batch.clone())) {
+                Ok(()) => true,
+                Err(mpsc::error::TrySendError::Full(msg)) => matches!(
+                    tokio::time::timeout(self.export_timeout, lane.tx.send(msg)).await,
+                    Ok(Ok(()))
+                ),
+                Err(mpsc::error::TrySendError::Closed(_)) => false,
+            };
+            if !sent {
                 LaneCounters::sub(&lane.counters.in_flight, n);
                 LaneCounters::add(&lane.counters.dropped, n);
                 let name = lane.name.clone();
                 LANE_FULL.hit(n, |c| {
-                    format!("exporter {name} is not keeping up: dropped {c} item(s) since the last report (raise max_queue_size or check the exporter)")
+                    format!("exporter {name} is not keeping up: dropped {c} item(s) since the last report (its export takes longer than the export timeout; check the backend)")
                 });
             }
         }
