@@ -67,10 +67,10 @@ fn guardrail(name: &'static str, triggered: bool) -> SpanData {
 }
 
 fn function(name: &'static str) -> SpanData {
-    SpanData::Function(Box::new(agent_trace::FunctionSpanData {
+    SpanData::Function(agent_trace::FunctionSpanData {
         name: name.into(),
         ..Default::default()
-    }))
+    })
 }
 
 fn trace_record() -> TraceRecord {

@@ -55,12 +55,12 @@ fn batch(trace: TraceId) -> Vec<ExportItem> {
     let big = "x".repeat(300_000);
     let tool = record(
         trace,
-        SpanData::Function(Box::new(FunctionSpanData {
+        SpanData::Function(FunctionSpanData {
             name: "read_file".into(),
             input: Some("{\"path\":\"/tmp/a\"}".into()),
             output: Some(big),
             mcp_data: None,
-        })),
+        }),
     );
     let usage = Usage {
         requests: 1,

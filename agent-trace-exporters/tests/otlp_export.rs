@@ -115,12 +115,12 @@ fn batch(trace: TraceId) -> Vec<ExportItem> {
         handoffs: Some(vec!["billing".into()].into()),
         output_type: None,
     }));
-    let tool = SpanData::Function(Box::new(FunctionSpanData {
+    let tool = SpanData::Function(FunctionSpanData {
         name: "lookup_invoice".into(),
         input: Some(r#"{"id":42}"#.into()),
         output: Some("paid".into()),
         mcp_data: None,
-    }));
+    });
     let generation = SpanData::Generation(Box::new(GenerationSpanData {
         model: Some("gpt-4o-mini".into()),
         input: Some(serde_json::json!([{"role": "user", "content": "where is my refund?"}])),

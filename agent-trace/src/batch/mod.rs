@@ -388,16 +388,22 @@ impl BatchProcessor {
 
 impl TracingProcessor for BatchProcessor {
     fn on_trace_end(&self, trace: &TraceRecord) {
-        self.inner.queue.push_item(ExportItem::Trace(trace.clone()));
+        self.inner
+            .queue
+            .push_with(|| Some(ExportItem::Trace(trace.clone())));
     }
 
     fn on_span_end(&self, span: &SpanRecord) {
-        self.inner.queue.push_from(&mut Some(span.clone()));
+        self.inner
+            .queue
+            .push_with(|| Some(ExportItem::Span(span.clone())));
     }
 
     #[inline]
     fn on_span_end_last(&self, slot: &mut Option<SpanRecord>) {
-        self.inner.queue.push_from(slot);
+        self.inner
+            .queue
+            .push_with(|| slot.take().map(ExportItem::Span));
     }
 
     fn wants_span_start(&self) -> bool {

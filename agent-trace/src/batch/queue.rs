@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use rtrb::{Consumer, Producer, RingBuffer};
 use tokio::sync::Notify;
 
-use crate::model::{ExportItem, SpanRecord};
+use crate::model::ExportItem;
 
 /// Drops counted by a producing thread, read by the export thread. Single writer: the update
 /// is a plain load + store, no locked instruction. (What a ring accepted needs no producer-side
@@ -104,20 +104,19 @@ impl Queue {
         self.closed.store(true, Ordering::SeqCst);
     }
 
-    /// Enqueues the item in `slot` (taking it) without blocking. Never fails: an item that
-    /// does not fit is left in the slot, counted as dropped, and dropped by the caller.
+    /// Enqueues the item `make` gives without blocking; `make` runs only once there is room
+    /// (so a span record left behind is dropped by its owner). Never fails: an item that does
+    /// not fit is counted as dropped.
     #[inline]
-    pub(crate) fn push_from(self: &Arc<Self>, slot: &mut Option<SpanRecord>) {
-        if slot.is_none() {
-            return;
-        }
+    pub(crate) fn push_with(self: &Arc<Self>, make: impl FnOnce() -> Option<ExportItem>) {
         if self.closed.load(Ordering::Relaxed) {
             self.dropped_closed.fetch_add(1, Ordering::Relaxed);
             return;
         }
-        let pushed = LOCAL.try_with(|locals| {
+        let mut make = Some(make);
+        let _ = LOCAL.try_with(|locals| {
             let Ok(mut locals) = locals.try_borrow_mut() else {
-                return false;
+                return;
             };
             let idx = match locals.iter().position(|l| l.queue_id == self.id) {
                 Some(i) => i,
@@ -128,14 +127,15 @@ impl Queue {
             };
             let local = &mut locals[idx];
             let Ok(mut chunk) = local.producer.write_chunk_uninit(1) else {
+                make = None;
                 let d = &local.drops.0;
                 d.store(d.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
                 self.notify.notify_one();
-                return true; // counted; the record is dropped with the slot
+                return;
             };
             let (first, _) = chunk.as_mut_slices();
-            if let (Some(cell), Some(span)) = (first.first_mut(), slot.take()) {
-                cell.write(ExportItem::Span(span));
+            if let (Some(cell), Some(item)) = (first.first_mut(), make.take().and_then(|m| m())) {
+                cell.write(item);
                 // SAFETY: the one slot of the chunk was initialized just above.
                 unsafe { chunk.commit(1) };
             }
@@ -146,22 +146,11 @@ impl Queue {
                     self.notify.notify_one();
                 }
             }
-            true
         });
-        if pushed != Ok(true) {
-            if let Some(span) = slot.take() {
-                self.push_overflow(ExportItem::Span(span));
-            }
+        // This thread's locals are gone (it is exiting): the shared overflow list instead.
+        if let Some(item) = make.and_then(|m| m()) {
+            self.push_overflow(item);
         }
-    }
-
-    /// Enqueues a trace record (once per trace: the simple path is fine).
-    pub(crate) fn push_item(self: &Arc<Self>, item: ExportItem) {
-        if self.closed.load(Ordering::Relaxed) {
-            self.dropped_closed.fetch_add(1, Ordering::Relaxed);
-            return;
-        }
-        self.push_overflow(item);
     }
 
     #[cold]

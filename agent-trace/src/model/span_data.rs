@@ -179,9 +179,10 @@ pub struct FunctionSpanData {
     /// Its result, as text (JSON text for structured values).
     #[serde(default)]
     pub output: Option<String>,
-    /// MCP call details when the tool came from an MCP server.
+    /// MCP call details when the tool came from an MCP server (boxed: rare, and it keeps
+    /// function spans small enough to stay unboxed).
     #[serde(default)]
-    pub mcp_data: Option<Value>,
+    pub mcp_data: Option<Box<Value>>,
 }
 
 /// Data of a model generation span.
@@ -304,15 +305,16 @@ pub struct McpListToolsSpanData {
 
 /// What a span did, by kind. Serialized with a `type` tag (`{"type": "function", ...}`).
 ///
-/// Large variants are boxed so that a span record stays small on the hot path.
+/// Large, rarer variants are boxed so that a span record stays small on the hot path.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum SpanData {
     /// An agent run.
     Agent(Box<AgentSpanData>),
-    /// A tool or function call.
-    Function(Box<FunctionSpanData>),
+    /// A tool or function call (the default kind of `#[traced]`: unboxed, so starting one
+    /// allocates nothing).
+    Function(FunctionSpanData),
     /// A model generation.
     Generation(Box<GenerationSpanData>),
     /// A Responses API response.
@@ -366,7 +368,7 @@ impl SpanData {
     pub fn empty(kind: SpanKind) -> Self {
         match kind {
             SpanKind::Agent => SpanData::Agent(Box::default()),
-            SpanKind::Function => SpanData::Function(Box::default()),
+            SpanKind::Function => SpanData::Function(FunctionSpanData::default()),
             SpanKind::Generation => SpanData::Generation(Box::default()),
             SpanKind::Response => SpanData::Response(Box::default()),
             SpanKind::Handoff => SpanData::Handoff(HandoffSpanData::default()),
