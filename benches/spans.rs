@@ -543,6 +543,19 @@ mod typed_generation_usage {
 mod disabled {
     use super::*;
 
+    /// The floor of the rows below: materializing and dropping a no-op `Span` through
+    /// `black_box`, with no switch checked.
+    #[divan::bench]
+    fn agent_trace_floor_span_none(b: Bencher) {
+        b.bench_local(|| drop(black_box(agent_trace::Span::none())));
+    }
+
+    /// The loop's own floor: `black_box` of a unit.
+    #[divan::bench]
+    fn floor_empty(b: Bencher) {
+        b.bench_local(|| black_box(()));
+    }
+
     /// `agent_trace::set_enabled(false)` (the global switch).
     #[divan::bench]
     fn agent_trace_set_enabled_false(b: Bencher) {

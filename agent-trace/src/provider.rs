@@ -371,17 +371,22 @@ pub fn is_enabled() -> bool {
     match GLOBAL_SWITCH.load(Ordering::Relaxed) {
         1 => true,
         2 => false,
-        _ => {
-            let on = !env_says_disabled();
-            let _ = GLOBAL_SWITCH.compare_exchange(
-                0,
-                if on { 1 } else { 2 },
-                Ordering::Relaxed,
-                Ordering::Relaxed,
-            );
-            GLOBAL_SWITCH.load(Ordering::Relaxed) == 1
-        }
+        _ => read_switch_from_env(),
     }
+}
+
+/// First use: the environment decides, once.
+#[cold]
+#[inline(never)]
+fn read_switch_from_env() -> bool {
+    let on = !env_says_disabled();
+    let _ = GLOBAL_SWITCH.compare_exchange(
+        0,
+        if on { 1 } else { 2 },
+        Ordering::Relaxed,
+        Ordering::Relaxed,
+    );
+    GLOBAL_SWITCH.load(Ordering::Relaxed) == 1
 }
 
 #[inline]
