@@ -16,7 +16,9 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_ENCODING, CONT
 /// How much of an error response's body is kept for the error message.
 pub(crate) const MAX_ERROR_BODY: usize = 2048;
 
-/// One client per exporter: keep-alive connections are pooled and reused across batches.
+/// One client per exporter: keep-alive connections are pooled and reused across batches, and
+/// closed when the exporter is dropped — which the batch processor does when the exporter's
+/// lane ends at shutdown.
 #[derive(Debug, Clone)]
 pub(crate) struct HttpClient {
     client: reqwest::Client,
