@@ -11,7 +11,7 @@ use crate::span::to_value;
 ///
 /// It reaches the span whose owner (a `#[traced]` function, an `.in_span()` future, an
 /// `.in_scope()` closure) is running on this task. In a task spawned from there, or on a
-/// thread given a [`Context`], the parent span belongs to someone else: methods that change
+/// thread given a [`Context`](crate::Context), the parent span belongs to someone else: methods that change
 /// a span do nothing there (check [`CurrentSpan::is_recording`]) — start a child span instead.
 ///
 /// ```

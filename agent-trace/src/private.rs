@@ -89,7 +89,7 @@ pub mod capture {
     use crate::model::SpanError;
     use crate::span::to_value;
 
-    /// Wraps a reference for [`capture!`](crate::__private::capture).
+    /// Wraps a reference for `capture!`.
     pub struct Wrap<'a, T: ?Sized>(pub &'a T);
 
     fn debug_text<T: Debug + ?Sized>(v: &T) -> Value {
