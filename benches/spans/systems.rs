@@ -1,0 +1,103 @@
+//! The four systems of the `spans` bench, each set up once on first use, the counters of the
+//! spans the benches make, and the per-system helpers the bench groups call.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::LazyLock;
+
+use crate::common::*;
+
+// ---------------------------------------------------------------------------------------------
+// The four systems, set up once.
+
+pub static AT: LazyLock<AgentTrace> = LazyLock::new(AgentTrace::new);
+pub static FASTRACE: LazyLock<std::sync::Arc<Counts>> = LazyLock::new(fastrace_init);
+pub static OTEL: LazyLock<Otel> = LazyLock::new(|| {
+    Otel::new(opentelemetry_sdk::trace::Sampler::ParentBased(Box::new(
+        opentelemetry_sdk::trace::Sampler::AlwaysOn,
+    )))
+});
+pub static OTEL_OFF: LazyLock<Otel> =
+    LazyLock::new(|| Otel::new(opentelemetry_sdk::trace::Sampler::AlwaysOff));
+pub static TRACING: LazyLock<&'static Otel> = LazyLock::new(tracing_init);
+
+pub static RT: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("tokio runtime")
+});
+
+/// Spans made by the benches, per system (single writer: the bench thread).
+pub static MADE_AT: AtomicU64 = AtomicU64::new(0);
+pub static MADE_FASTRACE: AtomicU64 = AtomicU64::new(0);
+pub static MADE_OTEL: AtomicU64 = AtomicU64::new(0);
+pub static MADE_TRACING: AtomicU64 = AtomicU64::new(0);
+
+#[inline(always)]
+pub fn made(c: &AtomicU64, n: u64) {
+    // One writer: a plain load + store, no locked instruction in the timed loop.
+    c.store(c.load(Ordering::Relaxed) + n, Ordering::Relaxed);
+}
+
+pub const INPUT: &str = "where is my refund for invoice 42?";
+
+// ---------------------------------------------------------------------------------------------
+// Helpers per system.
+
+pub fn at_nest(depth: u32) {
+    if depth == 0 {
+        return;
+    }
+    agent_trace::custom_span("child").in_scope(|| at_nest(depth - 1))
+}
+
+#[agent_trace::traced(kind = "custom")]
+pub fn at_traced_nest(depth: u32) {
+    if depth > 0 {
+        at_traced_nest(depth - 1)
+    }
+}
+
+#[agent_trace::traced]
+pub async fn at_leaf() {}
+
+pub fn fr_nest(depth: u32) {
+    if depth == 0 {
+        return;
+    }
+    let _s = fastrace::local::LocalSpan::enter_with_local_parent("child");
+    fr_nest(depth - 1)
+}
+
+#[fastrace::trace]
+pub fn fr_traced_nest(depth: u32) {
+    if depth > 0 {
+        fr_traced_nest(depth - 1)
+    }
+}
+
+#[fastrace::trace]
+pub async fn fr_leaf() {}
+
+pub fn otel_nest(tracer: &opentelemetry_sdk::trace::SdkTracer, depth: u32) {
+    use opentelemetry::trace::Tracer as _;
+    if depth == 0 {
+        return;
+    }
+    tracer.in_span("child", |_| otel_nest(tracer, depth - 1))
+}
+
+pub async fn otel_leaf(tracer: &opentelemetry_sdk::trace::SdkTracer) {
+    use opentelemetry::trace::{FutureExt as _, TraceContextExt as _, Tracer as _};
+    let cx = opentelemetry::Context::current_with_span(tracer.start("leaf"));
+    async {}.with_context(cx).await
+}
+
+#[tracing::instrument(skip_all, name = "child")]
+pub fn tr_nest(depth: u32) {
+    if depth > 0 {
+        tr_nest(depth - 1)
+    }
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn tr_leaf() {}
