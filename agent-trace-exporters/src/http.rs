@@ -27,22 +27,43 @@ pub(crate) struct HttpClient {
     gzip: bool,
 }
 
-/// Why the shared client could not be set up (turned into each exporter's own error type).
-#[derive(Debug)]
-pub(crate) enum SetupError {
-    /// The endpoint is not an absolute http(s) URL.
-    Endpoint { url: String, reason: String },
-    /// An https endpoint without the `tls` feature.
-    TlsRequired { url: String },
-    /// A header name or value that HTTP does not allow.
-    Header { name: String, reason: String },
-    /// `reqwest` refused to build a client.
+/// Why an HTTP exporter (OTLP, OpenAI) could not set up its HTTP client: the part of the
+/// configuration they share — endpoint URL, headers, TLS. Each exporter's own error type
+/// wraps it in its `Http` variant.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum HttpSetupError {
+    /// The endpoint is not an absolute http(s) URL with a host.
+    #[error("endpoint {url:?} is invalid: {reason}; use an absolute URL with a host, starting with http:// or https://")]
+    InvalidEndpoint {
+        /// The URL given.
+        url: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// An https endpoint, but TLS support was not compiled in.
+    #[error("endpoint {url:?} uses https, but agent-trace-exporters was built without TLS; enable its `tls` feature, or use an http:// endpoint")]
+    TlsRequired {
+        /// The URL given.
+        url: String,
+    },
+    /// A header name or value that HTTP does not allow (API keys and other credentials are
+    /// sent as headers too).
+    #[error("HTTP header {name:?} is invalid: {reason}; fix or remove it")]
+    InvalidHeader {
+        /// The header name.
+        name: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// `reqwest` refused to build the HTTP client.
+    #[error("could not create the HTTP client: {0}; this points to the system's TLS or network setup rather than to the exporter's configuration")]
     Client(String),
 }
 
 /// Parses and checks an endpoint URL.
-pub(crate) fn parse_endpoint(url: &str) -> Result<reqwest::Url, SetupError> {
-    let parsed = reqwest::Url::parse(url.trim()).map_err(|e| SetupError::Endpoint {
+pub(crate) fn parse_endpoint(url: &str) -> Result<reqwest::Url, HttpSetupError> {
+    let parsed = reqwest::Url::parse(url.trim()).map_err(|e| HttpSetupError::InvalidEndpoint {
         url: url.to_owned(),
         reason: e.to_string(),
     })?;
@@ -50,19 +71,19 @@ pub(crate) fn parse_endpoint(url: &str) -> Result<reqwest::Url, SetupError> {
         "http" => {}
         "https" if cfg!(feature = "tls") => {}
         "https" => {
-            return Err(SetupError::TlsRequired {
+            return Err(HttpSetupError::TlsRequired {
                 url: url.to_owned(),
             })
         }
         other => {
-            return Err(SetupError::Endpoint {
+            return Err(HttpSetupError::InvalidEndpoint {
                 url: url.to_owned(),
                 reason: format!("scheme `{other}` is not supported, use http:// or https://"),
             })
         }
     }
     if parsed.host_str().is_none_or(str::is_empty) {
-        return Err(SetupError::Endpoint {
+        return Err(HttpSetupError::InvalidEndpoint {
             url: url.to_owned(),
             reason: "it has no host".to_owned(),
         });
@@ -76,16 +97,18 @@ pub(crate) fn insert_header(
     name: &str,
     value: &str,
     sensitive: bool,
-) -> Result<(), SetupError> {
-    let header_name =
-        HeaderName::from_bytes(name.trim().as_bytes()).map_err(|e| SetupError::Header {
+) -> Result<(), HttpSetupError> {
+    let header_name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|e| {
+        HttpSetupError::InvalidHeader {
             name: name.to_owned(),
             reason: e.to_string(),
-        })?;
-    let mut header_value = HeaderValue::from_str(value).map_err(|e| SetupError::Header {
-        name: name.to_owned(),
-        reason: format!("invalid value ({e}); header values must be visible ASCII"),
+        }
     })?;
+    let mut header_value =
+        HeaderValue::from_str(value).map_err(|e| HttpSetupError::InvalidHeader {
+            name: name.to_owned(),
+            reason: format!("invalid value ({e}); header values must be visible ASCII"),
+        })?;
     header_value.set_sensitive(sensitive);
     headers.insert(header_name, header_value);
     Ok(())
@@ -98,7 +121,7 @@ impl HttpClient {
         headers: HeaderMap,
         timeout: Duration,
         gzip: bool,
-    ) -> Result<Self, SetupError> {
+    ) -> Result<Self, HttpSetupError> {
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
@@ -106,7 +129,7 @@ impl HttpClient {
             .tcp_keepalive(Duration::from_secs(60))
             .user_agent(concat!("agent-trace/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| SetupError::Client(e.to_string()))?;
+            .map_err(|e| HttpSetupError::Client(e.to_string()))?;
         Ok(HttpClient {
             client,
             url,
@@ -339,16 +362,16 @@ mod tests {
         assert!(parse_endpoint("http://127.0.0.1:4318/v1/traces").is_ok());
         assert!(matches!(
             parse_endpoint("ftp://x/"),
-            Err(SetupError::Endpoint { .. })
+            Err(HttpSetupError::InvalidEndpoint { .. })
         ));
         assert!(matches!(
             parse_endpoint("not a url"),
-            Err(SetupError::Endpoint { .. })
+            Err(HttpSetupError::InvalidEndpoint { .. })
         ));
         if !cfg!(feature = "tls") {
             assert!(matches!(
                 parse_endpoint("https://api.openai.com/v1/traces/ingest"),
-                Err(SetupError::TlsRequired { .. })
+                Err(HttpSetupError::TlsRequired { .. })
             ));
         }
     }

@@ -44,6 +44,8 @@ pub mod otlp;
 
 #[cfg(feature = "console")]
 pub use console::ConsoleExporter;
+#[cfg(feature = "http")]
+pub use http::HttpSetupError;
 #[cfg(feature = "jsonl")]
 pub use jsonl::JsonlExporter;
 #[cfg(feature = "openai")]

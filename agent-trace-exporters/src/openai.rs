@@ -47,7 +47,8 @@ use std::time::Duration;
 use agent_trace::{BoxFuture, ExportError, ExportItem, TracingExporter};
 use serde_json::{Map, Value};
 
-use crate::http::{self, HttpClient, SetupError};
+use crate::http::{self, HttpClient};
+use crate::HttpSetupError;
 
 /// The OpenAI traces-ingest URL.
 pub const DEFAULT_ENDPOINT: &str = "https://api.openai.com/v1/traces/ingest";
@@ -62,42 +63,11 @@ pub enum OpenAiError {
     /// No API key in the builder nor in `OPENAI_API_KEY`.
     #[error("no OpenAI API key: set OPENAI_API_KEY or call OpenAiExporterBuilder::api_key")]
     MissingApiKey,
-    /// The endpoint is not a usable http(s) URL.
-    #[error("OpenAI traces endpoint {url:?} is invalid: {reason}")]
-    InvalidEndpoint {
-        /// The URL given.
-        url: String,
-        /// What is wrong.
-        reason: String,
-    },
-    /// An https endpoint (such as the default), but TLS support was not compiled in.
-    #[error("OpenAI traces endpoint {url:?} uses https, but agent-trace-exporters was built without TLS; enable its `tls` feature")]
-    TlsRequired {
-        /// The URL given.
-        url: String,
-    },
-    /// The key, organization or project cannot be sent as an HTTP header.
-    #[error("{name} cannot be sent as an HTTP header: {reason}")]
-    InvalidHeader {
-        /// The header.
-        name: String,
-        /// What is wrong.
-        reason: String,
-    },
-    /// The HTTP client could not be created.
-    #[error("could not create the HTTP client: {0}")]
-    Client(String),
-}
-
-impl From<SetupError> for OpenAiError {
-    fn from(e: SetupError) -> Self {
-        match e {
-            SetupError::Endpoint { url, reason } => OpenAiError::InvalidEndpoint { url, reason },
-            SetupError::TlsRequired { url } => OpenAiError::TlsRequired { url },
-            SetupError::Header { name, reason } => OpenAiError::InvalidHeader { name, reason },
-            SetupError::Client(m) => OpenAiError::Client(m),
-        }
-    }
+    /// The endpoint, the key, the organization or the project cannot be used for the HTTP
+    /// request (an invalid URL, https without the `tls` feature, a value that cannot be sent
+    /// as a header…); see [`HttpSetupError`].
+    #[error(transparent)]
+    Http(#[from] HttpSetupError),
 }
 
 type Lookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;

@@ -3,25 +3,13 @@
 //! `console_no_color.rs`, because it changes the process environment.
 #![cfg(feature = "console")]
 
-use std::sync::{Arc, Mutex};
+mod common;
 
 use agent_trace::{
     ExportItem, SpanData, SpanError, SpanRecord, TraceId, TraceRecord, TracingExporter,
 };
 use agent_trace_exporters::console::{ColorChoice, ConsoleExporter};
-
-#[derive(Clone, Default)]
-struct SharedBuf(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for SharedBuf {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use common::SharedBuf;
 
 fn batch() -> Vec<ExportItem> {
     let id = TraceId::random();

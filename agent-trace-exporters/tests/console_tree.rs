@@ -1,7 +1,7 @@
 //! Behaviour of the console exporter's tree format, through the public API.
 #![cfg(feature = "console")]
 
-use std::sync::{Arc, Mutex};
+mod common;
 
 use agent_trace::{
     AgentSpanData, ExportItem, GenerationSpanData, GuardrailSpanData, HandoffSpanData,
@@ -9,27 +9,7 @@ use agent_trace::{
     TracingExporter, Usage,
 };
 use agent_trace_exporters::console::{ConsoleExporter, ConsoleFormat};
-
-/// A writer the test can read back.
-#[derive(Clone, Default)]
-struct SharedBuf(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for SharedBuf {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl SharedBuf {
-    /// Everything written so far, then clears it.
-    fn take(&self) -> String {
-        String::from_utf8(std::mem::take(&mut *self.0.lock().unwrap())).unwrap()
-    }
-}
+use common::SharedBuf;
 
 const BASE: u64 = 1_764_000_000_000_000_000;
 const MS: u64 = 1_000_000;

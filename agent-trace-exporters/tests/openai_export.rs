@@ -1,49 +1,19 @@
 //! The OpenAI traces-ingest exporter against a loopback receiver.
 #![cfg(feature = "openai")]
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+mod common;
+
+use std::time::Duration;
 
 use agent_trace::{
     ExportItem, FunctionSpanData, GenerationSpanData, ResponseSpanData, SpanData, SpanId, SpanLink,
     SpanRecord, Timestamp, TraceId, TraceRecord, TracingExporter, Usage,
 };
 use agent_trace_exporters::openai::{OpenAiError, MAX_FIELD_BYTES};
-use agent_trace_exporters::OpenAiExporter;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use serde_json::{json, Value};
+use agent_trace_exporters::{HttpSetupError, OpenAiExporter};
+use serde_json::json;
 
-#[derive(Clone, Default)]
-struct Receiver {
-    seen: Arc<Mutex<Vec<(HeaderMap, Value)>>>,
-    statuses: Arc<Mutex<VecDeque<u16>>>,
-}
-
-async fn receiver() -> (Receiver, String) {
-    let r = Receiver::default();
-    let app = axum::Router::new()
-        .route(
-            "/v1/traces/ingest",
-            axum::routing::post(
-                |State(r): State<Receiver>, headers: HeaderMap, body: Bytes| async move {
-                    let value = serde_json::from_slice(&body).unwrap();
-                    r.seen.lock().unwrap().push((headers, value));
-                    let status = r.statuses.lock().unwrap().pop_front().unwrap_or(204);
-                    (
-                        StatusCode::from_u16(status).unwrap(),
-                        "{\"error\":\"nope\"}",
-                    )
-                },
-            ),
-        )
-        .with_state(r.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (r, format!("http://{addr}/v1/traces/ingest"))
-}
+use common::loopback::{closed_port, openai_receiver, OPENAI_ERROR_BODY};
 
 fn record(trace: TraceId, data: SpanData) -> SpanRecord {
     let mut r = SpanRecord::new(trace, None, data);
@@ -105,7 +75,7 @@ fn batch(trace: TraceId) -> Vec<ExportItem> {
 
 #[tokio::test]
 async fn headers_body_shape_and_truncation() {
-    let (r, url) = receiver().await;
+    let (r, url) = openai_receiver().await;
     let exporter = OpenAiExporter::builder()
         .api_key("sk-test-123")
         .organization("org-1")
@@ -121,7 +91,9 @@ async fn headers_body_shape_and_truncation() {
     let trace = TraceId::random();
     exporter.export(&batch(trace)).await.unwrap();
 
-    let (headers, body) = r.seen.lock().unwrap()[0].clone();
+    let seen = r.seen.lock().unwrap()[0].clone();
+    let body = seen.json();
+    let headers = seen.headers;
     assert_eq!(headers["authorization"], "Bearer sk-test-123");
     assert_eq!(headers["openai-beta"], "traces=v1");
     assert_eq!(headers["openai-organization"], "org-1");
@@ -172,8 +144,10 @@ async fn headers_body_shape_and_truncation() {
 
 #[tokio::test]
 async fn statuses_and_env() {
-    let (r, url) = receiver().await;
-    r.statuses.lock().unwrap().extend([401, 503]);
+    let (r, url) = openai_receiver().await;
+    r.answers.lock().unwrap().extend(
+        [401, 503].map(|status| (status, vec![], OPENAI_ERROR_BODY.to_owned(), Duration::ZERO)),
+    );
     let env_url = url.clone();
     let exporter = OpenAiExporter::builder()
         .from_env_lookup(move |k| match k {
@@ -192,9 +166,9 @@ async fn statuses_and_env() {
     exporter.export(&items).await.unwrap();
     let seen = r.seen.lock().unwrap();
     assert_eq!(seen.len(), 3);
-    assert_eq!(seen[0].0["authorization"], "Bearer sk-env");
-    assert_eq!(seen[0].0["openai-project"], "proj-env");
-    assert!(seen[0].0.get("openai-organization").is_none());
+    assert_eq!(seen[0].headers["authorization"], "Bearer sk-env");
+    assert_eq!(seen[0].headers["openai-project"], "proj-env");
+    assert!(seen[0].headers.get("openai-organization").is_none());
 }
 
 #[test]
@@ -217,14 +191,15 @@ fn missing_key_is_one_clear_error() {
         .from_env_lookup(|_| None)
         .build()
         .unwrap_err();
-    assert!(matches!(e, OpenAiError::InvalidEndpoint { .. }), "{e}");
+    assert!(
+        matches!(e, OpenAiError::Http(HttpSetupError::InvalidEndpoint { .. })),
+        "{e}"
+    );
 }
 
 #[tokio::test]
 async fn connection_refused_is_transient() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
+    let port = closed_port();
     let exporter = OpenAiExporter::builder()
         .api_key("sk")
         .endpoint(format!("http://127.0.0.1:{port}/v1/traces/ingest"))

@@ -2,10 +2,9 @@
 //! `opentelemetry-proto` and checked.
 #![cfg(feature = "otlp")]
 
-use std::collections::{HashMap, VecDeque};
-use std::io::Read;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+mod common;
+
+use std::collections::HashMap;
 use std::time::Duration;
 
 use agent_trace::{
@@ -15,80 +14,12 @@ use agent_trace::{
 };
 use agent_trace_exporters::otlp::{workflow_span_id, Protocol};
 use agent_trace_exporters::OtlpExporter;
-use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as Av;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
 
-/// One request as the receiver saw it (body un-gzipped).
-#[derive(Debug, Clone)]
-struct Seen {
-    peer: SocketAddr,
-    headers: HeaderMap,
-    body: Vec<u8>,
-}
-
-/// A canned answer: status, extra headers, body, delay before answering.
-type Answer = (u16, Vec<(&'static str, String)>, String, Duration);
-
-#[derive(Clone, Default)]
-struct Receiver {
-    seen: Arc<Mutex<Vec<Seen>>>,
-    /// Canned answers (status, extra headers, body, delay); 200 when empty.
-    answers: Arc<Mutex<VecDeque<Answer>>>,
-}
-
-async fn handle(
-    State(r): State<Receiver>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let mut body = body.to_vec();
-    if headers.get("content-encoding").is_some_and(|v| v == "gzip") {
-        let mut out = Vec::new();
-        flate2::read::GzDecoder::new(&body[..])
-            .read_to_end(&mut out)
-            .unwrap();
-        body = out;
-    }
-    r.seen.lock().unwrap().push(Seen {
-        peer,
-        headers,
-        body,
-    });
-    let answer = r.answers.lock().unwrap().pop_front();
-    let (status, extra, text, delay) =
-        answer.unwrap_or((200, vec![], String::new(), Duration::ZERO));
-    tokio::time::sleep(delay).await;
-    let mut response = (StatusCode::from_u16(status).unwrap(), text).into_response();
-    for (k, v) in extra {
-        response.headers_mut().insert(k, v.parse().unwrap());
-    }
-    response
-}
-
-async fn receiver() -> (Receiver, String) {
-    let r = Receiver::default();
-    let app = axum::Router::new()
-        .route("/v1/traces", axum::routing::post(handle))
-        .with_state(r.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
-    (r, format!("http://{addr}"))
-}
+use common::loopback::{otlp_receiver, Seen};
 
 fn ts(ms: u64) -> Timestamp {
     Timestamp::from_unix_nanos(1_700_000_000_000_000_000 + ms * 1_000_000)
@@ -200,7 +131,7 @@ fn spans_of(seen: &Seen) -> Vec<Span> {
 
 #[tokio::test]
 async fn protobuf_batch_maps_names_ids_parents_and_attributes() {
-    let (r, base) = receiver().await;
+    let (r, base) = otlp_receiver().await;
     let exporter = OtlpExporter::builder().endpoint(&base).build().unwrap();
     let trace = TraceId::from_u128(0x0af7651916cd43dd8448eb211c80319c).unwrap();
     exporter.export(&batch(trace)).await.unwrap();
@@ -353,7 +284,7 @@ async fn protobuf_batch_maps_names_ids_parents_and_attributes() {
 
 #[tokio::test]
 async fn json_protocol_with_sensitive_data() {
-    let (r, base) = receiver().await;
+    let (r, base) = otlp_receiver().await;
     let exporter = OtlpExporter::builder()
         .endpoint(&base)
         .protocol(Protocol::HttpJson)
@@ -392,7 +323,7 @@ async fn json_protocol_with_sensitive_data() {
 
 #[tokio::test]
 async fn gzip_headers_and_connection_reuse() {
-    let (r, base) = receiver().await;
+    let (r, base) = otlp_receiver().await;
     let exporter = OtlpExporter::builder()
         .traces_endpoint(format!("{base}/v1/traces"))
         .gzip(true)
@@ -421,7 +352,7 @@ async fn gzip_headers_and_connection_reuse() {
 
 #[tokio::test]
 async fn conversation_id_and_parents_across_batches() {
-    let (r, base) = receiver().await;
+    let (r, base) = otlp_receiver().await;
     let exporter = OtlpExporter::builder().endpoint(&base).build().unwrap();
     let trace = TraceId::random();
     let items = batch(trace);
@@ -460,7 +391,7 @@ fn through_a_batch_processor() {
         .enable_all()
         .build()
         .unwrap();
-    let (r, base) = rt.block_on(receiver());
+    let (r, base) = rt.block_on(otlp_receiver());
     let server = std::thread::spawn(move || rt.block_on(std::future::pending::<()>()));
     let _ = server;
     let exporter = OtlpExporter::builder().endpoint(&base).build().unwrap();

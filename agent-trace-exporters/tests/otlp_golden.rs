@@ -1,8 +1,7 @@
 //! The exact OTLP JSON body for a fixed small batch.
 #![cfg(feature = "otlp")]
 
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+mod common;
 
 use agent_trace::{
     AgentSpanData, ExportItem, GenerationSpanData, SpanData, SpanId, SpanRecord, Timestamp,
@@ -10,27 +9,8 @@ use agent_trace::{
 };
 use agent_trace_exporters::otlp::Protocol;
 use agent_trace_exporters::OtlpExporter;
-use axum::body::Bytes;
-use axum::extract::State;
 
-type Bodies = Arc<Mutex<Vec<Vec<u8>>>>;
-
-async fn receiver() -> (Bodies, SocketAddr) {
-    let bodies = Bodies::default();
-    let app = axum::Router::new()
-        .route(
-            "/v1/traces",
-            axum::routing::post(|State(b): State<Bodies>, body: Bytes| async move {
-                b.lock().unwrap().push(body.to_vec());
-                ""
-            }),
-        )
-        .with_state(bodies.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (bodies, addr)
-}
+use common::loopback::otlp_receiver;
 
 fn ts(us: u64) -> Timestamp {
     Timestamp::from_unix_nanos(1_764_071_054_259_263_000 + us * 1000)
@@ -38,9 +18,9 @@ fn ts(us: u64) -> Timestamp {
 
 #[tokio::test]
 async fn otlp_json_golden() {
-    let (bodies, addr) = receiver().await;
+    let (r, base) = otlp_receiver().await;
     let exporter = OtlpExporter::builder()
-        .endpoint(format!("http://{addr}"))
+        .endpoint(&base)
         .protocol(Protocol::HttpJson)
         .service_name("golden")
         .build()
@@ -87,7 +67,7 @@ async fn otlp_json_golden() {
         }),
     ];
     exporter.export(&batch).await.unwrap();
-    let body = bodies.lock().unwrap()[0].clone();
+    let body = r.seen.lock().unwrap()[0].body.clone();
     let actual: serde_json::Value = serde_json::from_slice(&body).unwrap();
     let expected = serde_json::json!({
         "resourceSpans": [

@@ -2,9 +2,9 @@
 //! `Retry-After`, refused connections, timeouts, configuration from the environment.
 #![cfg(feature = "otlp")]
 
-use std::collections::{HashMap, VecDeque};
-use std::io::Read;
-use std::sync::{Arc, Mutex};
+mod common;
+
+use std::collections::HashMap;
 use std::time::Duration;
 
 use agent_trace::{
@@ -12,63 +12,10 @@ use agent_trace::{
 };
 use agent_trace_exporters::otlp::Protocol;
 use agent_trace_exporters::OtlpExporter;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as Av;
 
-/// One request as the receiver saw it (body un-gzipped).
-#[derive(Debug, Clone)]
-struct Seen {
-    headers: HeaderMap,
-    body: Vec<u8>,
-}
-
-/// A canned answer: status, extra headers, body, delay before answering.
-type Answer = (u16, Vec<(&'static str, String)>, String, Duration);
-
-#[derive(Clone, Default)]
-struct Receiver {
-    seen: Arc<Mutex<Vec<Seen>>>,
-    /// Canned answers (status, extra headers, body, delay); 200 when empty.
-    answers: Arc<Mutex<VecDeque<Answer>>>,
-}
-
-async fn handle(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> Response {
-    let mut body = body.to_vec();
-    if headers.get("content-encoding").is_some_and(|v| v == "gzip") {
-        let mut out = Vec::new();
-        flate2::read::GzDecoder::new(&body[..])
-            .read_to_end(&mut out)
-            .unwrap();
-        body = out;
-    }
-    r.seen.lock().unwrap().push(Seen { headers, body });
-    let answer = r.answers.lock().unwrap().pop_front();
-    let (status, extra, text, delay) =
-        answer.unwrap_or((200, vec![], String::new(), Duration::ZERO));
-    tokio::time::sleep(delay).await;
-    let mut response = (StatusCode::from_u16(status).unwrap(), text).into_response();
-    for (k, v) in extra {
-        response.headers_mut().insert(k, v.parse().unwrap());
-    }
-    response
-}
-
-async fn receiver() -> (Receiver, String) {
-    let r = Receiver::default();
-    let app = axum::Router::new()
-        .route("/v1/traces", axum::routing::post(handle))
-        .with_state(r.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(listener, app).await.unwrap();
-    });
-    (r, format!("http://{addr}"))
-}
+use common::loopback::{closed_port, otlp_receiver};
 
 fn batch(trace: TraceId) -> Vec<ExportItem> {
     let mut span = SpanRecord::new(trace, None, SpanData::custom("step"));
@@ -87,7 +34,7 @@ fn batch(trace: TraceId) -> Vec<ExportItem> {
 }
 
 async fn export_answered(answer: (u16, Vec<(&'static str, String)>, &str)) -> ExportError {
-    let (r, base) = receiver().await;
+    let (r, base) = otlp_receiver().await;
     r.answers
         .lock()
         .unwrap()
@@ -170,9 +117,7 @@ fn httpdate_in(d: Duration) -> String {
 
 #[tokio::test]
 async fn connection_refused_and_timeout_are_transient() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
+    let port = closed_port();
     let exporter = OtlpExporter::builder()
         .endpoint(format!("http://127.0.0.1:{port}"))
         .build()
@@ -184,7 +129,7 @@ async fn connection_refused_and_timeout_are_transient() {
     assert!(e.is_retryable(), "{e}");
     assert!(e.to_string().contains("could not connect"), "{e}");
 
-    let (r, base) = receiver().await;
+    let (r, base) = otlp_receiver().await;
     r.answers
         .lock()
         .unwrap()
@@ -208,7 +153,7 @@ async fn connection_refused_and_timeout_are_transient() {
 
 #[tokio::test]
 async fn configured_from_env_lookup() {
-    let (r, base) = receiver().await;
+    let (r, base) = otlp_receiver().await;
     let env: HashMap<&str, String> = HashMap::from([
         ("OTEL_EXPORTER_OTLP_ENDPOINT", base.clone()),
         (

@@ -93,7 +93,8 @@ use agent_trace::{BoxFuture, ExportError, ExportItem, TracingExporter};
 use prost::Message;
 use reqwest::header::HeaderMap;
 
-use crate::http::{self, HttpClient, SetupError};
+use crate::http::{self, HttpClient};
+use crate::HttpSetupError;
 use attrs::kv_str;
 pub use mapping::workflow_span_id;
 use mapping::{ConversationCache, MappingConfig};
@@ -157,42 +158,10 @@ pub enum OtlpError {
         /// The environment variable it came from, if any.
         var: Option<&'static str>,
     },
-    /// The endpoint is not a usable http(s) URL.
-    #[error("OTLP endpoint {url:?} is invalid: {reason}; expected e.g. http://localhost:4318")]
-    InvalidEndpoint {
-        /// The URL given.
-        url: String,
-        /// What is wrong.
-        reason: String,
-    },
-    /// An https endpoint, but TLS support was not compiled in.
-    #[error("OTLP endpoint {url:?} uses https, but agent-trace-exporters was built without TLS; enable its `tls` feature")]
-    TlsRequired {
-        /// The URL given.
-        url: String,
-    },
-    /// A header name or value HTTP does not allow.
-    #[error("OTLP header {name:?} is invalid: {reason}")]
-    InvalidHeader {
-        /// The header name.
-        name: String,
-        /// What is wrong.
-        reason: String,
-    },
-    /// The HTTP client could not be created.
-    #[error("could not create the HTTP client: {0}")]
-    Client(String),
-}
-
-impl From<SetupError> for OtlpError {
-    fn from(e: SetupError) -> Self {
-        match e {
-            SetupError::Endpoint { url, reason } => OtlpError::InvalidEndpoint { url, reason },
-            SetupError::TlsRequired { url } => OtlpError::TlsRequired { url },
-            SetupError::Header { name, reason } => OtlpError::InvalidHeader { name, reason },
-            SetupError::Client(m) => OtlpError::Client(m),
-        }
-    }
+    /// The endpoint or a header cannot be used for the HTTP request (an invalid URL, https
+    /// without the `tls` feature, a header HTTP does not allow…); see [`HttpSetupError`].
+    #[error(transparent)]
+    Http(#[from] HttpSetupError),
 }
 
 type Lookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
