@@ -265,3 +265,46 @@ async fn load(queue: usize, total: usize) -> agent_trace::BatchStats {
     );
     s
 }
+
+#[test]
+fn flush_under_steady_load_returns_and_covers_what_ended_before_it() {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::Arc;
+
+    let e = TestExporter::counting("count");
+    let (provider, batch) = pipeline(&[&e]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let ended = Arc::new(AtomicU64::new(0));
+    let producer = {
+        let (stop, ended) = (stop.clone(), ended.clone());
+        std::thread::spawn(move || {
+            let trace = provider.trace("steady").start();
+            let _cx = trace.context().attach();
+            while !stop.load(Ordering::Relaxed) {
+                custom_span("s").end();
+                ended.fetch_add(1, Ordering::Release);
+            }
+        })
+    };
+    while ended.load(Ordering::Acquire) < 10_000 {
+        std::thread::yield_now();
+    }
+    for _ in 0..3 {
+        let before = ended.load(Ordering::Acquire);
+        let started = std::time::Instant::now();
+        provider
+            .force_flush_blocking(Duration::from_secs(20))
+            .expect("flush must end while spans keep coming");
+        let exported = e.count();
+        assert!(
+            exported >= before - batch.stats().dropped_queue_full,
+            "{exported} < {before}"
+        );
+        eprintln!(
+            "flush under load: {:?}, {before} ended before, {exported} exported",
+            started.elapsed()
+        );
+    }
+    stop.store(true, Ordering::Relaxed);
+    producer.join().unwrap();
+}

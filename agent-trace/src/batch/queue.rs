@@ -29,6 +29,8 @@ struct Ring {
     consumer: Consumer<ExportItem>,
     drops: Arc<RingDrops>,
     drained: u64,
+    /// What `drained` must reach for a flush in progress: what the ring held when it began.
+    flush_target: u64,
 }
 
 struct Local {
@@ -161,6 +163,7 @@ impl Queue {
             consumer,
             drops: drops.clone(),
             drained: 0,
+            flush_target: 0,
         });
         Local {
             queue_id: self.id,
@@ -185,8 +188,22 @@ impl Queue {
         }
     }
 
-    /// Moves up to `max` queued items into `out`; returns how many.
-    pub(crate) fn drain_into(&self, out: &mut Vec<ExportItem>, max: usize) -> usize {
+    /// Marks what every ring holds now: a flush drains exactly that (see
+    /// [`Queue::drain_into`]), so producers that keep pushing cannot make it run forever.
+    pub(crate) fn mark_flush(&self) {
+        for ring in self.registry().rings.iter_mut() {
+            ring.flush_target = ring.drained + ring.consumer.slots() as u64;
+        }
+    }
+
+    /// Moves up to `max` queued items into `out`; returns how many. With `flushing`, only
+    /// items queued before the last [`Queue::mark_flush`].
+    pub(crate) fn drain_into(
+        &self,
+        out: &mut Vec<ExportItem>,
+        max: usize,
+        flushing: bool,
+    ) -> usize {
         let start = out.len();
         let mut guard = self.registry();
         let reg = &mut *guard;
@@ -195,7 +212,10 @@ impl Queue {
             if room == 0 {
                 break;
             }
-            let n = ring.consumer.slots().min(room);
+            let mut n = ring.consumer.slots().min(room);
+            if flushing {
+                n = n.min(ring.flush_target.saturating_sub(ring.drained) as usize);
+            }
             if n == 0 {
                 continue;
             }

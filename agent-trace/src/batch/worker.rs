@@ -117,7 +117,7 @@ impl Worker {
                     }
                 }
                 Some(Some(Command::Flush(reply))) => {
-                    self.pump(&mut buf, true).await;
+                    self.pump_for_flush(&mut buf).await;
                     oldest_partial = None;
                     reply.send(self.tell_lanes(LaneMsg::Flush).await);
                 }
@@ -158,10 +158,20 @@ impl Worker {
     /// Moves queued items into full batches for the lanes; with `partial`, also the rest.
     /// Returns how many items it took from the queue.
     async fn pump(&self, buf: &mut Vec<ExportItem>, partial: bool) -> usize {
+        self.pump_mode(buf, partial, false).await
+    }
+
+    /// Everything queued before this call, and no more: a flush under steady load ends.
+    async fn pump_for_flush(&self, buf: &mut Vec<ExportItem>) {
+        self.queue.mark_flush();
+        self.pump_mode(buf, true, true).await;
+    }
+
+    async fn pump_mode(&self, buf: &mut Vec<ExportItem>, partial: bool, flushing: bool) -> usize {
         let mut total = 0;
         loop {
             let room = self.max_batch_size - buf.len();
-            let got = self.queue.drain_into(buf, room);
+            let got = self.queue.drain_into(buf, room, flushing);
             total += got;
             self.pending.fetch_add(got as u64, Ordering::Relaxed);
             if buf.len() == self.max_batch_size {
