@@ -128,7 +128,13 @@ static PROCESSOR_PANICKED: RateLimited =
 impl ProviderInner {
     #[inline]
     pub(crate) fn is_enabled(&self) -> bool {
-        self.enabled.load(Ordering::Relaxed) && globally_enabled()
+        self.own_switch_on() && globally_enabled()
+    }
+
+    /// This provider's own switch, without the global one.
+    #[inline]
+    pub(crate) fn own_switch_on(&self) -> bool {
+        self.enabled.load(Ordering::Relaxed)
     }
 
     fn guarded(&self, what: &'static str, f: impl FnOnce()) {

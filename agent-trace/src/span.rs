@@ -73,6 +73,9 @@ impl Span {
     /// # drop(span);
     /// ```
     pub fn with_parent(parent: Context, data: SpanData) -> Span {
+        if !crate::provider::is_enabled() {
+            return Span::none();
+        }
         Span::start_at(parent.active, || data)
     }
 
@@ -103,7 +106,8 @@ impl Span {
         let Some(active) = active else {
             return Span::none();
         };
-        if !active.provider.is_enabled() {
+        // The global switch was checked by the caller.
+        if !active.provider.own_switch_on() {
             return Span::none();
         }
         let record = SpanRecord {
