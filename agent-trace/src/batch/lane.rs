@@ -240,11 +240,8 @@ impl Lane {
         LaneCounters::add(&self.counters.failed_attempts, 1);
         self.breaker.failures = self.breaker.failures.saturating_add(1);
         match self.breaker.state {
-            CircuitState::HalfOpen => {
-                self.breaker.open_until = None;
-                self.breaker.state = CircuitState::Closed; // force a fresh transition to Open
-                self.set_state(CircuitState::Open);
-            }
+            // The probe failed: open again for another cooldown.
+            CircuitState::HalfOpen => self.set_state(CircuitState::Open),
             CircuitState::Closed if self.breaker.failures >= self.cfg.breaker.failure_threshold => {
                 self.set_state(CircuitState::Open)
             }
