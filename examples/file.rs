@@ -65,7 +65,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .schedule_delay(Duration::from_millis(20))
         .build();
     let provider = TracerProvider::builder().with_processor(batch).build();
-    agent_trace::set_global_provider(provider);
+    agent_trace::set_global_provider(&provider);
 
     for i in 0..12 {
         agent_trace::trace("customer-support")

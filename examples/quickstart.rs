@@ -151,7 +151,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let provider = TracerProvider::builder()
         .with_processor(batch.clone())
         .build();
-    agent_trace::set_global_provider(provider);
+    agent_trace::set_global_provider(&provider);
 
     let answer = agent_trace::trace("customer-support")
         .group_id("thread-42")

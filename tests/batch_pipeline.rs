@@ -23,7 +23,7 @@ fn pipeline(exporters: &[&TestExporter]) -> (TracerProvider, BatchProcessor) {
     (provider, batch)
 }
 
-fn work(provider: TracerProvider, spans: usize) {
+fn work(provider: &TracerProvider, spans: usize) {
     provider.trace("wf").in_scope(|| {
         for _ in 0..spans {
             custom_span("s").end();
@@ -42,7 +42,7 @@ fn span_count(items: &[ExportItem]) -> usize {
 async fn flush_on_a_current_thread_runtime() {
     let e = TestExporter::new("e");
     let (provider, batch) = pipeline(&[&e]);
-    work(provider, 300);
+    work(&provider, 300);
     provider.force_flush().await.unwrap();
     assert_eq!(span_count(&e.items()), 300);
     let s = batch.stats();
@@ -55,8 +55,10 @@ async fn flush_on_a_current_thread_runtime() {
 async fn flush_and_shutdown_from_inside_tokio_spawn() {
     let e = TestExporter::new("e");
     let (provider, batch) = pipeline(&[&e]);
+    let in_task = provider.clone();
     tokio::spawn(async move {
-        work(provider, 10);
+        let provider = in_task;
+        work(&provider, 10);
         provider.force_flush().await.unwrap();
         provider.shutdown(Duration::from_secs(5)).await.unwrap();
         provider.shutdown(Duration::from_secs(5)).await.unwrap(); // twice is harmless
@@ -65,7 +67,7 @@ async fn flush_and_shutdown_from_inside_tokio_spawn() {
     .unwrap();
     assert_eq!(span_count(&e.items()), 10);
     // After shutdown, spans are counted and ignored.
-    work(provider, 5);
+    work(&provider, 5);
     let s = batch.stats();
     assert_eq!(s.dropped_after_shutdown, 6);
     assert_eq!(s.produced(), 17);
@@ -91,7 +93,7 @@ fn blocking_shutdown_from_a_guard_dropped_inside_a_runtime() {
         .build()
         .unwrap()
         .block_on(async move {
-            let _guard = FlushOnDrop(provider);
+            let _guard = FlushOnDrop(provider.clone());
             provider
                 .trace("wf")
                 .run(async { custom_span("s").end() })
@@ -104,7 +106,8 @@ fn blocking_shutdown_from_a_guard_dropped_inside_a_runtime() {
 fn flush_with_no_runtime_at_all() {
     let e = TestExporter::new("e");
     let (provider, _batch) = pipeline(&[&e]);
-    std::thread::spawn(move || work(provider, 7))
+    let on_thread = provider.clone();
+    std::thread::spawn(move || work(&on_thread, 7))
         .join()
         .unwrap();
     provider
@@ -142,7 +145,7 @@ fn a_bad_exporter_never_stalls_the_good_one() {
     let provider = TracerProvider::builder()
         .with_processor(batch.clone())
         .build();
-    work(provider, 50);
+    work(&provider, 50);
     let started = std::time::Instant::now();
     let _ = provider.force_flush_blocking(Duration::from_secs(10));
     assert!(
@@ -184,7 +187,7 @@ fn spool_keeps_batches_through_an_outage_and_after_a_restart() {
     let provider = TracerProvider::builder()
         .with_processor(first.clone())
         .build();
-    work(provider, 40);
+    work(&provider, 40);
     provider
         .force_flush_blocking(Duration::from_secs(10))
         .unwrap();
@@ -276,7 +279,7 @@ fn flush_under_steady_load_returns_and_covers_what_ended_before_it() {
     let stop = Arc::new(AtomicBool::new(false));
     let ended = Arc::new(AtomicU64::new(0));
     let producer = {
-        let (stop, ended) = (stop.clone(), ended.clone());
+        let (stop, ended, provider) = (stop.clone(), ended.clone(), provider.clone());
         std::thread::spawn(move || {
             let trace = provider.trace("steady").start();
             let _cx = trace.context().attach();

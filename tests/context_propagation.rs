@@ -199,7 +199,7 @@ fn no_trace_no_spans_but_code_runs() {
 async fn remote_parent_from_traceparent() {
     let (provider, seen) = collecting();
     let header = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-    let cx = Context::from_traceparent(provider, header).unwrap();
+    let cx = Context::from_traceparent(&provider, header).unwrap();
     let outgoing = async {
         leaf("handler", 1).await;
         Context::current().traceparent()

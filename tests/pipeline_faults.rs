@@ -54,7 +54,7 @@ fn setup(
     }
 }
 
-fn produce(provider: TracerProvider, n: usize) {
+fn produce(provider: &TracerProvider, n: usize) {
     provider.trace("faults").in_scope(|| {
         for _ in 0..n {
             custom_span("step").end();
@@ -93,7 +93,7 @@ async fn errors_then_recovery_deliver_every_span_with_policy_spacing() {
         Answer::Status(502),
     ]);
     let s = setup(&backend.endpoint(), fast_retry(20_000), no_breaker(), None);
-    produce(s.provider, 20);
+    produce(&s.provider, 20);
     s.provider.force_flush().await.unwrap();
 
     let got: HashSet<_> = backend.seen.ids().into_iter().collect();
@@ -142,7 +142,7 @@ async fn a_backend_hanging_past_the_timeout_is_retried() {
         .unwrap()
         .push_back(Answer::Hang(Duration::from_secs(3)));
     let s = setup(&backend.endpoint(), fast_retry(10_000), no_breaker(), None);
-    produce(s.provider, 10);
+    produce(&s.provider, 10);
     let started = std::time::Instant::now();
     s.provider.force_flush().await.unwrap();
     assert!(
@@ -175,7 +175,7 @@ async fn breaker_opens_stops_calling_and_closes_after_recovery() {
         Some(dir.path()),
     );
 
-    produce(s.provider, 10);
+    produce(&s.provider, 10);
     s.provider.force_flush().await.unwrap();
     let lane = s.batch.stats().exporters[0].clone();
     assert_eq!(lane.circuit, CircuitState::Open, "{lane:?}");
@@ -185,7 +185,7 @@ async fn breaker_opens_stops_calling_and_closes_after_recovery() {
     assert_eq!(calls_when_opened, 3);
 
     // While open: no network calls, batches go to the spool.
-    produce(s.provider, 10);
+    produce(&s.provider, 10);
     s.provider.force_flush().await.unwrap();
     assert_eq!(backend.seen.arrivals().len(), calls_when_opened);
     assert_eq!(s.batch.stats().exporters[0].in_spool, 22);
@@ -222,7 +222,7 @@ async fn refused_connections_spool_and_replay_after_a_restart() {
         breaker.clone(),
         Some(dir.path()),
     );
-    produce(first.provider, 30);
+    produce(&first.provider, 30);
     first.provider.force_flush().await.unwrap();
     let lane = first.batch.stats().exporters[0].clone();
     assert_eq!(lane.exported, 0);

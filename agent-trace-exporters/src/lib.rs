@@ -24,7 +24,7 @@
 //!     .spool_dir("traces/spool") // keeps batches through an outage of a remote backend
 //!     .build();
 //! let provider = TracerProvider::builder().with_processor(batch).build();
-//! agent_trace::set_global_provider(provider);
+//! agent_trace::set_global_provider(&provider);
 //! // ... run traced code ...
 //! provider.force_flush().await?;
 //! # Ok(()) }

@@ -12,12 +12,13 @@ use std::marker::PhantomData;
 
 use crate::id::{SpanId, TraceId};
 use crate::model::SpanRecord;
-use crate::provider::{ProviderInner, TracerProvider};
+use crate::provider::{ProviderRef, TracerProvider};
 
-/// The ids and provider of an active trace position. `Copy`, `Send`, `Sync`.
-#[derive(Clone, Copy)]
+/// The ids and provider of an active trace position. `Send`, `Sync`; cloning it clones a
+/// provider reference (free for a pinned provider, one counter increment otherwise).
+#[derive(Clone)]
 pub(crate) struct Active {
-    pub(crate) provider: &'static ProviderInner,
+    pub(crate) provider: ProviderRef,
     pub(crate) trace_id: TraceId,
     pub(crate) span_id: Option<SpanId>,
 }
@@ -30,9 +31,30 @@ thread_local! {
     static LIVE: Cell<*mut SpanRecord> = const { Cell::new(std::ptr::null_mut()) };
 }
 
+/// Runs `f` on the current position without taking it out of the thread-local.
+#[inline]
+pub(crate) fn peek_active<R>(f: impl FnOnce(Option<&Active>) -> R) -> R {
+    CURRENT.with(|c| {
+        // SAFETY: the reference does not outlive this closure, and nothing replaces CURRENT
+        // meanwhile: `f` only reads ids and clones the provider reference, which never
+        // touches CURRENT.
+        let active = unsafe { &*c.as_ptr() };
+        f(active.as_ref())
+    })
+}
+
+/// A copy of the current position.
 #[inline]
 pub(crate) fn current_active() -> Option<Active> {
-    CURRENT.with(Cell::get)
+    peek_active(|a| a.cloned())
+}
+
+/// Installs `active` as the current position and returns the one it replaces. The caller
+/// drops the old value outside the thread-local access (dropping a provider reference can
+/// run a provider's shutdown).
+#[inline]
+fn swap_active(active: Option<Active>) -> Option<Active> {
+    CURRENT.with(|c| c.replace(active))
 }
 
 /// Installs a position (and, for the owner of a live span, the span) until dropped, then
@@ -47,7 +69,7 @@ impl Enter {
     #[inline]
     pub(crate) fn new(active: Option<Active>, live: *mut SpanRecord) -> Enter {
         Enter {
-            prev: CURRENT.with(|c| c.replace(active)),
+            prev: swap_active(active),
             prev_live: LIVE.with(|c| c.replace(live)),
         }
     }
@@ -56,8 +78,9 @@ impl Enter {
 impl Drop for Enter {
     #[inline]
     fn drop(&mut self) {
-        CURRENT.with(|c| c.set(self.prev));
+        let ours = swap_active(self.prev.take());
         LIVE.with(|c| c.set(self.prev_live));
+        drop(ours);
     }
 }
 
@@ -66,19 +89,28 @@ impl Drop for Enter {
 #[inline]
 pub(crate) fn with_live<R>(f: impl FnOnce(Option<&mut SpanRecord>) -> R) -> R {
     let live = LIVE.with(Cell::get);
-    let active = current_active();
     // SAFETY: LIVE is only non-null while the wrapper or scope that owns the span runs on this
     // thread without touching the span itself (`Span::in_scope`, `Instrumented::poll`/drop), and
     // those scopes restore it before they end.
     let Some(span) = (unsafe { live.as_mut() }) else {
         return f(None);
     };
-    if active.and_then(|a| a.span_id) != Some(span.id) {
+    if peek_active(|a| a.and_then(|a| a.span_id)) != Some(span.id) {
         return f(None);
     }
     // Hide the pointer while `f` holds `&mut` to the span, so it cannot be reached twice.
-    let _hide = Enter::new(active, std::ptr::null_mut());
+    let _hide = HideLive(LIVE.with(|c| c.replace(std::ptr::null_mut())));
     f(Some(span))
+}
+
+/// Restores the live-span pointer hidden by [`with_live`].
+struct HideLive(*mut SpanRecord);
+
+impl Drop for HideLive {
+    #[inline]
+    fn drop(&mut self) {
+        LIVE.with(|c| c.set(self.0));
+    }
 }
 
 /// A captured trace position: the trace and the span that new spans will have as parent.
@@ -100,7 +132,9 @@ pub(crate) fn with_live<R>(f: impl FnOnce(Option<&mut SpanRecord>) -> R) -> R {
 /// });
 /// assert_eq!(spans.spans()[0].data.name(), Some("on-a-thread"));
 /// ```
-#[derive(Clone, Copy, Default)]
+///
+/// A context keeps its provider alive (see [`TracerProvider`]); cloning one is cheap.
+#[derive(Clone, Default)]
 pub struct Context {
     pub(crate) active: Option<Active>,
 }
@@ -133,13 +167,13 @@ impl Context {
     /// ```
     /// use agent_trace::{Context, SpanId, TraceId, TracerProvider};
     /// let p = TracerProvider::builder().build();
-    /// let cx = Context::remote(p, TraceId::random(), SpanId::from_u64(1));
+    /// let cx = Context::remote(&p, TraceId::random(), SpanId::from_u64(1));
     /// assert!(cx.trace_id().is_some());
     /// ```
-    pub fn remote(provider: TracerProvider, trace_id: TraceId, parent: Option<SpanId>) -> Context {
+    pub fn remote(provider: &TracerProvider, trace_id: TraceId, parent: Option<SpanId>) -> Context {
         Context {
             active: Some(Active {
-                provider: provider.inner,
+                provider: provider.inner.clone(),
                 trace_id,
                 span_id: parent,
             }),
@@ -151,11 +185,11 @@ impl Context {
     ///
     /// ```
     /// let p = agent_trace::TracerProvider::builder().build();
-    /// let cx = agent_trace::Context::from_traceparent(p, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").unwrap();
+    /// let cx = agent_trace::Context::from_traceparent(&p, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").unwrap();
     /// assert_eq!(cx.traceparent().unwrap(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
     /// ```
     pub fn from_traceparent(
-        provider: TracerProvider,
+        provider: &TracerProvider,
         header: &str,
     ) -> Result<Context, crate::propagation::TraceparentError> {
         let p = crate::propagation::parse_traceparent(header)?;
@@ -169,7 +203,7 @@ impl Context {
     /// assert!(agent_trace::Context::current().traceparent().is_none());
     /// ```
     pub fn traceparent(&self) -> Option<String> {
-        let a = self.active?;
+        let a = self.active.as_ref()?;
         Some(crate::propagation::format_traceparent(
             a.trace_id, a.span_id?, true,
         ))
@@ -181,7 +215,7 @@ impl Context {
     /// assert!(agent_trace::Context::default().trace_id().is_none());
     /// ```
     pub fn trace_id(&self) -> Option<TraceId> {
-        self.active.map(|a| a.trace_id)
+        self.active.as_ref().map(|a| a.trace_id)
     }
 
     /// The span new spans will have as parent (`None` at the root of a trace or outside one).
@@ -190,7 +224,7 @@ impl Context {
     /// assert!(agent_trace::Context::default().span_id().is_none());
     /// ```
     pub fn span_id(&self) -> Option<SpanId> {
-        self.active.and_then(|a| a.span_id)
+        self.active.as_ref().and_then(|a| a.span_id)
     }
 
     /// Makes this the current context on this thread until the guard is dropped.
@@ -205,7 +239,7 @@ impl Context {
     /// ```
     pub fn attach(self) -> ContextGuard {
         ContextGuard {
-            prev: CURRENT.with(|c| c.replace(self.active)),
+            prev: swap_active(self.active),
             _not_send: PhantomData,
         }
     }
@@ -231,7 +265,9 @@ pub struct ContextGuard {
 
 impl Drop for ContextGuard {
     fn drop(&mut self) {
-        CURRENT.with(|c| c.set(self.prev));
+        // Guards dropped out of order restore an out-of-date position, but every position
+        // owns its provider reference, so nothing dangles.
+        drop(swap_active(self.prev.take()));
     }
 }
 

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::context::{self, current_active};
+use crate::context::{self, peek_active};
 use crate::id::{SpanId, TraceId};
 use crate::model::{SpanError, SpanRecord, Str, Usage};
 use crate::span::to_value;
@@ -44,7 +44,7 @@ impl CurrentSpan {
     /// assert!(agent_trace::current_span().id().is_none());
     /// ```
     pub fn id(&self) -> Option<SpanId> {
-        current_active().and_then(|a| a.span_id)
+        peek_active(|a| a.and_then(|a| a.span_id))
     }
 
     /// The current trace's id.
@@ -53,7 +53,7 @@ impl CurrentSpan {
     /// assert!(agent_trace::current_span().trace_id().is_none());
     /// ```
     pub fn trace_id(&self) -> Option<TraceId> {
-        current_active().map(|a| a.trace_id)
+        peek_active(|a| a.map(|a| a.trace_id))
     }
 
     /// Whether the methods that change the span reach one here.

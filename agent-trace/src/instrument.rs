@@ -154,7 +154,7 @@ impl<F: Future> Future for WithContext<F> {
             panic!("agent_trace::WithContext polled after it completed");
         };
         let _g = Context {
-            active: *this.active,
+            active: this.active.clone(),
         }
         .attach();
         let out = fut.poll(cx);
@@ -171,7 +171,7 @@ impl<F> PinnedDrop for WithContext<F> {
         let this = self.project();
         if this.fut.is_some() {
             let _g = Context {
-                active: *this.active,
+                active: this.active.clone(),
             }
             .attach();
             let mut fut = this.fut;

@@ -31,7 +31,7 @@
 //! # #[tokio::main(flavor = "current_thread")] async fn main() {
 //! let spans = CollectingProcessor::new(); // in an application: a BatchProcessor + exporters
 //! let provider = TracerProvider::builder().with_processor(spans.clone()).build();
-//! agent_trace::set_global_provider(provider);
+//! agent_trace::set_global_provider(&provider);
 //!
 //! agent_trace::trace("customer-support")
 //!     .group_id("thread-42")
@@ -63,6 +63,7 @@
 //!   Off, or outside any trace, spans cost a few nanoseconds and nested code works the same.
 #![warn(missing_docs)]
 
+#[cfg(feature = "pipeline")]
 mod batch;
 mod clock;
 mod context;
@@ -75,6 +76,7 @@ mod model;
 mod processor;
 pub mod propagation;
 mod provider;
+#[cfg(feature = "tokio")]
 mod runtime;
 mod span;
 mod trace;
@@ -85,6 +87,7 @@ pub mod __private;
 pub mod testing;
 
 pub use agent_trace_macros::traced;
+#[cfg(feature = "pipeline")]
 pub use batch::{
     BatchProcessor, BatchProcessorBuilder, BatchStats, BreakerPolicy, CircuitState, ExporterStats,
     RetryPolicy,
@@ -105,6 +108,7 @@ pub use provider::{
     global_provider, is_enabled, set_enabled, set_global_provider, TracerProvider,
     TracerProviderBuilder,
 };
+#[cfg(feature = "tokio")]
 pub use runtime::{spawn, spawn_blocking};
 pub use span::Span;
 pub use trace::{trace, Trace, TraceBuilder, TraceFuture};

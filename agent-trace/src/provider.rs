@@ -2,20 +2,27 @@
 //! on/off switch.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::diag::RateLimited;
 use crate::model::{SpanRecord, TraceRecord};
 use crate::processor::{TraceError, TracingProcessor};
-use crate::trace::TraceBuilder;
 
 /// A set of processors that traces and spans are handed to.
 ///
-/// A provider is a cheap `Copy` handle. Its state lives for the rest of the process (a few
-/// hundred bytes plus the processors), which is what lets every span refer to it without
-/// reference counting; create one per application, or one per test.
+/// A provider is a reference-counted handle: clones share one provider. It stays alive while a
+/// handle, a running trace or span, or a captured [`Context`](crate::Context) refers to it; when
+/// the last of them goes, its processors are flushed and shut down (bounded by
+/// [`TracerProviderBuilder::drop_timeout`]; on a Tokio runtime thread that work moves to a short-lived
+/// thread of its own, so a drop never blocks the runtime). A test suite or a server can build
+/// one provider per test or per tenant.
+///
+/// The provider installed with [`set_global_provider`] (or kept with
+/// [`TracerProvider::leak`]) lives for the rest of the process instead, and its spans skip the
+/// reference count: that is the fast path.
 ///
 /// ```
 /// use agent_trace::{testing::CollectingProcessor, TracerProvider};
@@ -25,11 +32,12 @@ use crate::trace::TraceBuilder;
 /// provider.trace("wf").in_scope(|| {
 ///     agent_trace::custom_span("work").in_scope(|| {});
 /// });
+/// drop(provider); // the last handle: processors are flushed and shut down
 /// assert_eq!(spans.spans().len(), 1);
 /// ```
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct TracerProvider {
-    pub(crate) inner: &'static ProviderInner,
+    pub(crate) inner: ProviderRef,
 }
 
 // A provider stays consistent across a panic (atomics, and processors are isolated by
@@ -42,7 +50,85 @@ impl std::fmt::Debug for TracerProvider {
         f.debug_struct("TracerProvider")
             .field("processors", &self.inner.processors.len())
             .field("enabled", &self.inner.enabled.load(Ordering::Relaxed))
+            .field("static", &self.inner.is_pinned())
             .finish()
+    }
+}
+
+/// A counted reference to a provider's state, or a plain one once the provider is pinned
+/// (global or leaked): then cloning and dropping it touch no shared counter.
+///
+/// The pointer comes from `Arc::into_raw`. While `pinned` is false, each `ProviderRef` owns one
+/// strong count. Pinning adds one count that is never released, then sets `pinned`; from then
+/// on refs neither add nor release counts. A ref that added a count before the pin and is
+/// dropped after it leaves that count behind, which only leaks what pinning keeps anyway.
+pub(crate) struct ProviderRef {
+    ptr: NonNull<ProviderInner>,
+}
+
+// SAFETY: ProviderRef is an `Arc<ProviderInner>` (or a `&'static` once pinned); ProviderInner
+// is Send + Sync (atomics and `Arc<dyn TracingProcessor>` with `Send + Sync` bounds).
+unsafe impl Send for ProviderRef {}
+// SAFETY: as above.
+unsafe impl Sync for ProviderRef {}
+
+impl ProviderRef {
+    fn new(inner: ProviderInner) -> ProviderRef {
+        let raw = Arc::into_raw(Arc::new(inner)) as *mut ProviderInner;
+        ProviderRef {
+            // SAFETY: Arc::into_raw never returns null.
+            ptr: unsafe { NonNull::new_unchecked(raw) },
+        }
+    }
+
+    /// A ref to a pinned provider, which owns no count.
+    ///
+    /// # Safety
+    /// `ptr` must point to a provider whose `pin` has completed.
+    unsafe fn from_pinned(ptr: NonNull<ProviderInner>) -> ProviderRef {
+        ProviderRef { ptr }
+    }
+
+    /// Keeps the provider for the rest of the process.
+    fn pin(&self) {
+        if self.is_pinned() {
+            return;
+        }
+        // SAFETY: `self` owns a count, so the allocation is live; the extra count is leaked
+        // on purpose (see the type's docs).
+        unsafe { Arc::increment_strong_count(self.ptr.as_ptr()) };
+        self.pinned.store(true, Ordering::Release);
+    }
+}
+
+impl std::ops::Deref for ProviderRef {
+    type Target = ProviderInner;
+
+    #[inline]
+    fn deref(&self) -> &ProviderInner {
+        // SAFETY: a ProviderRef owns a strong count, or the provider is pinned (never freed).
+        unsafe { self.ptr.as_ref() }
+    }
+}
+
+impl Clone for ProviderRef {
+    #[inline]
+    fn clone(&self) -> ProviderRef {
+        if !self.is_pinned() {
+            // SAFETY: `self` owns a count, so the allocation is live.
+            unsafe { Arc::increment_strong_count(self.ptr.as_ptr()) };
+        }
+        ProviderRef { ptr: self.ptr }
+    }
+}
+
+impl Drop for ProviderRef {
+    #[inline]
+    fn drop(&mut self) {
+        if !self.is_pinned() {
+            // SAFETY: `self` owns one count, released exactly once here.
+            unsafe { Arc::decrement_strong_count(self.ptr.as_ptr()) };
+        }
     }
 }
 
@@ -51,14 +137,41 @@ pub(crate) struct ProviderInner {
     /// Indexes of processors that want `on_span_start`.
     start_listeners: Box<[usize]>,
     enabled: AtomicBool,
+    /// Set once the provider lives for the rest of the process (see [`ProviderRef`]).
+    pinned: AtomicBool,
     panics: AtomicU64,
+    /// The bound on the flush and shutdown that run when the last reference goes.
+    drop_timeout: Duration,
 }
 
+/// The default bound on the shutdown a provider runs when its last reference is dropped.
+pub const DEFAULT_DROP_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Builds a [`TracerProvider`].
-#[derive(Default)]
 pub struct TracerProviderBuilder {
     processors: Vec<Arc<dyn TracingProcessor>>,
     disabled: bool,
+    drop_timeout: Duration,
+}
+
+impl Default for TracerProviderBuilder {
+    fn default() -> Self {
+        TracerProviderBuilder {
+            processors: Vec::new(),
+            disabled: false,
+            drop_timeout: DEFAULT_DROP_TIMEOUT,
+        }
+    }
+}
+
+impl std::fmt::Debug for TracerProviderBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TracerProviderBuilder")
+            .field("processors", &self.processors.len())
+            .field("disabled", &self.disabled)
+            .field("drop_timeout", &self.drop_timeout)
+            .finish()
+    }
 }
 
 impl TracerProviderBuilder {
@@ -98,6 +211,21 @@ impl TracerProviderBuilder {
         self
     }
 
+    /// How long the flush and shutdown that run when the provider's last reference is dropped
+    /// may take in all (default [`DEFAULT_DROP_TIMEOUT`], 5 s). Past it, what is still queued
+    /// stays counted in the processors' stats.
+    ///
+    /// ```
+    /// let p = agent_trace::TracerProvider::builder()
+    ///     .drop_timeout(std::time::Duration::from_secs(1))
+    ///     .build();
+    /// # drop(p);
+    /// ```
+    pub fn drop_timeout(mut self, timeout: Duration) -> Self {
+        self.drop_timeout = timeout;
+        self
+    }
+
     /// Builds the provider. It is not installed globally: see [`set_global_provider`].
     ///
     /// ```
@@ -112,13 +240,16 @@ impl TracerProviderBuilder {
             .filter(|(_, p)| p.wants_span_start())
             .map(|(i, _)| i)
             .collect();
-        let inner = Box::leak(Box::new(ProviderInner {
-            processors: self.processors.into_boxed_slice(),
-            start_listeners,
-            enabled: AtomicBool::new(!self.disabled),
-            panics: AtomicU64::new(0),
-        }));
-        TracerProvider { inner }
+        TracerProvider {
+            inner: ProviderRef::new(ProviderInner {
+                processors: self.processors.into_boxed_slice(),
+                start_listeners,
+                enabled: AtomicBool::new(!self.disabled),
+                pinned: AtomicBool::new(false),
+                panics: AtomicU64::new(0),
+                drop_timeout: self.drop_timeout,
+            }),
+        }
     }
 }
 
@@ -126,6 +257,11 @@ static PROCESSOR_PANICKED: RateLimited =
     RateLimited::new("processor_panicked", Duration::from_secs(10));
 
 impl ProviderInner {
+    #[inline]
+    fn is_pinned(&self) -> bool {
+        self.pinned.load(Ordering::Acquire)
+    }
+
     #[inline]
     pub(crate) fn is_enabled(&self) -> bool {
         self.own_switch_on() && globally_enabled()
@@ -193,16 +329,17 @@ impl TracerProvider {
         TracerProviderBuilder::default()
     }
 
-    /// Starts a trace on this provider (rather than the global one).
+    /// Keeps this provider for the rest of the process, as [`set_global_provider`] does: its
+    /// spans and contexts then skip the reference count (the fast path), and dropping its
+    /// handles no longer shuts it down — call [`shutdown`](Self::shutdown) yourself.
     ///
     /// ```
-    /// # async fn demo() {
-    /// let p = agent_trace::TracerProvider::builder().build();
-    /// p.trace("nightly-report").run(async { /* ... */ }).await;
-    /// # }
+    /// let p = agent_trace::TracerProvider::builder().build().leak();
+    /// p.trace("wf").in_scope(|| agent_trace::custom_span("fast").end());
     /// ```
-    pub fn trace(&self, workflow_name: impl Into<crate::Str>) -> TraceBuilder {
-        TraceBuilder::new(*self, workflow_name.into())
+    pub fn leak(self) -> TracerProvider {
+        self.inner.pin();
+        self
     }
 
     /// Switches this provider on or off. Off, new traces and spans are no-ops.
@@ -223,6 +360,16 @@ impl TracerProvider {
     /// ```
     pub fn is_enabled(&self) -> bool {
         self.inner.is_enabled()
+    }
+
+    /// Whether two handles refer to the same provider.
+    ///
+    /// ```
+    /// let p = agent_trace::TracerProvider::builder().build();
+    /// assert!(p.same_as(&p.clone()));
+    /// ```
+    pub fn same_as(&self, other: &TracerProvider) -> bool {
+        self.inner.ptr == other.inner.ptr
     }
 
     /// How many times a processor panicked (each panic was caught).
@@ -319,21 +466,78 @@ fn join_errors(errors: Vec<String>) -> Result<(), TraceError> {
     }
 }
 
+impl Drop for ProviderInner {
+    /// The last reference is gone: flush and shut down every processor within `drop_timeout`
+    /// in all. On a Tokio runtime thread the work moves to a thread of its own, so that the
+    /// drop neither blocks the runtime nor needs it.
+    fn drop(&mut self) {
+        if self.processors.is_empty() {
+            return;
+        }
+        let processors = std::mem::take(&mut self.processors);
+        let timeout = self.drop_timeout;
+        let work = move || shut_down_all(&processors, timeout);
+        if on_runtime_thread() {
+            let spawned = std::thread::Builder::new()
+                .name("agent-trace-drop".into())
+                .spawn(work);
+            if let Err(e) = spawned {
+                crate::diag::emit(crate::diag::Diagnostic {
+                    key: "provider_drop",
+                    message: format!("a dropped provider could not start its shutdown thread ({e}); its processors were not flushed — call shutdown() before dropping it"),
+                    count: 1,
+                });
+            }
+        } else {
+            work();
+        }
+    }
+}
+
+/// Shuts the processors down one after the other, sharing one deadline.
+fn shut_down_all(processors: &[Arc<dyn TracingProcessor>], timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    for p in processors {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let r = catch_unwind(AssertUnwindSafe(|| p.shutdown_blocking(left)));
+        if let Ok(Err(e)) = r {
+            crate::diag::emit(crate::diag::Diagnostic {
+                key: "provider_drop",
+                message: format!("shutting down a dropped provider's processor failed: {e}"),
+                count: 1,
+            });
+        }
+    }
+}
+
+/// Whether this thread runs a Tokio runtime (a worker, or a thread inside `block_on`).
+#[cfg(feature = "tokio")]
+fn on_runtime_thread() -> bool {
+    tokio::runtime::Handle::try_current().is_ok()
+}
+
+/// Without the `tokio` feature no Tokio runtime can be detected.
+#[cfg(not(feature = "tokio"))]
+fn on_runtime_thread() -> bool {
+    false
+}
+
 static GLOBAL: AtomicPtr<ProviderInner> = AtomicPtr::new(std::ptr::null_mut());
 
 /// Installs `provider` as the one [`trace`](crate::trace()) uses. Traces already running keep the
 /// provider they started with.
 ///
+/// The global provider lives for the rest of the process (its spans skip the reference count);
+/// flush it before exiting with [`TracerProvider::force_flush`] or `shutdown`.
+///
 /// ```
 /// let p = agent_trace::TracerProvider::builder().build();
-/// agent_trace::set_global_provider(p);
+/// agent_trace::set_global_provider(&p);
 /// assert!(agent_trace::global_provider().is_some());
 /// ```
-pub fn set_global_provider(provider: TracerProvider) {
-    GLOBAL.store(
-        provider.inner as *const ProviderInner as *mut ProviderInner,
-        Ordering::Release,
-    );
+pub fn set_global_provider(provider: &TracerProvider) {
+    provider.inner.pin();
+    GLOBAL.store(provider.inner.ptr.as_ptr(), Ordering::Release);
 }
 
 /// The globally installed provider, if any.
@@ -342,10 +546,12 @@ pub fn set_global_provider(provider: TracerProvider) {
 /// let _maybe = agent_trace::global_provider();
 /// ```
 pub fn global_provider() -> Option<TracerProvider> {
-    let p = GLOBAL.load(Ordering::Acquire);
-    // SAFETY: GLOBAL only ever holds null or a pointer from `Box::leak` in `build`, which is
-    // valid for 'static and never freed.
-    unsafe { p.as_ref() }.map(|inner| TracerProvider { inner })
+    let p = NonNull::new(GLOBAL.load(Ordering::Acquire))?;
+    // SAFETY: GLOBAL only ever holds null or the pointer of a provider pinned before it was
+    // stored (`set_global_provider`), which is never freed.
+    Some(TracerProvider {
+        inner: unsafe { ProviderRef::from_pinned(p) },
+    })
 }
 
 /// 0 = not read yet, 1 = on, 2 = off.

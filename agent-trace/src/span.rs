@@ -6,10 +6,10 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::clock::Timestamp;
-use crate::context::{current_active, Active, Enter};
+use crate::context::{peek_active, Active, Enter};
 use crate::id::{SpanId, TraceId};
 use crate::model::*;
-use crate::provider::ProviderInner;
+use crate::provider::ProviderRef;
 use crate::Context;
 
 /// A span that is running. It ends when [`end`](Span::end) is called or when it is dropped,
@@ -37,7 +37,7 @@ pub struct Span {
     /// It stays in place until the end, when the last processor moves it out.
     pub(crate) record: Option<SpanRecord>,
     /// Set when `record` is.
-    pub(crate) provider: Option<&'static ProviderInner>,
+    pub(crate) provider: Option<ProviderRef>,
 }
 
 impl std::fmt::Debug for Span {
@@ -76,7 +76,7 @@ impl Span {
         if !crate::provider::is_enabled() {
             return Span::none();
         }
-        Span::start_at(parent.active, || data)
+        Span::start_at(parent.active.as_ref(), || data)
     }
 
     /// A span that records nothing.
@@ -98,32 +98,51 @@ impl Span {
         if !crate::provider::is_enabled() {
             return Span::none();
         }
-        Span::start_at(current_active(), make)
+        // Only the position is read inside the thread-local access; the record is built and
+        // the processors are called outside it.
+        let at = peek_active(Self::position);
+        Span::start_recording(at, make)
+    }
+
+    /// The provider, trace and parent a span started at `active` gets; `None` when it
+    /// records nothing (no trace, or the provider is switched off).
+    #[inline]
+    fn position(active: Option<&Active>) -> Option<(ProviderRef, TraceId, Option<SpanId>)> {
+        let active = active?;
+        // The global switch was checked by the caller.
+        if !active.provider.own_switch_on() {
+            return None;
+        }
+        Some((active.provider.clone(), active.trace_id, active.span_id))
     }
 
     #[inline]
-    fn start_at(active: Option<Active>, make: impl FnOnce() -> SpanData) -> Span {
-        let Some(active) = active else {
+    fn start_at(active: Option<&Active>, make: impl FnOnce() -> SpanData) -> Span {
+        Span::start_recording(Self::position(active), make)
+    }
+
+    #[inline]
+    fn start_recording(
+        at: Option<(ProviderRef, TraceId, Option<SpanId>)>,
+        make: impl FnOnce() -> SpanData,
+    ) -> Span {
+        let Some((provider, trace_id, parent_id)) = at else {
             return Span::none();
         };
-        // The global switch was checked by the caller.
-        if !active.provider.own_switch_on() {
-            return Span::none();
-        }
         let record = SpanRecord {
             id: SpanId::random(),
-            trace_id: active.trace_id,
-            parent_id: active.span_id,
+            trace_id,
+            parent_id,
             started_at: Timestamp::now(),
             ended_at: None,
             data: make(),
             error: None,
             links: Vec::new(),
         };
-        active.provider.span_start(&record);
+        provider.span_start(&record);
         Span {
             record: Some(record),
-            provider: Some(active.provider),
+            provider: Some(provider),
         }
     }
 
@@ -170,9 +189,9 @@ impl Span {
     /// The position under this span.
     #[inline]
     pub(crate) fn active(&self) -> Option<Active> {
-        match (&self.record, self.provider) {
+        match (&self.record, &self.provider) {
             (Some(r), Some(provider)) => Some(Active {
-                provider,
+                provider: provider.clone(),
                 trace_id: r.trace_id,
                 span_id: Some(r.id),
             }),

@@ -29,16 +29,26 @@ use crate::Context;
 /// # }
 /// ```
 pub fn trace(workflow_name: impl Into<Str>) -> TraceBuilder {
-    TraceBuilder {
-        provider: global_provider(),
-        record: TraceRecord {
-            id: TraceId::random(),
-            workflow_name: workflow_name.into(),
-            group_id: None,
-            metadata: None,
-            started_at: None,
-            ended_at: None,
-        },
+    match global_provider() {
+        Some(provider) => provider.trace(workflow_name),
+        None => {
+            note_no_global_provider();
+            TraceBuilder::with_provider(None, workflow_name.into())
+        }
+    }
+}
+
+impl TracerProvider {
+    /// Starts describing a trace on this provider (rather than the global one).
+    ///
+    /// ```
+    /// # async fn demo() {
+    /// let p = agent_trace::TracerProvider::builder().build();
+    /// p.trace("nightly-report").run(async { /* ... */ }).await;
+    /// # }
+    /// ```
+    pub fn trace(&self, workflow_name: impl Into<Str>) -> TraceBuilder {
+        TraceBuilder::with_provider(Some(self.clone()), workflow_name.into())
     }
 }
 
@@ -51,10 +61,18 @@ pub struct TraceBuilder {
 }
 
 impl TraceBuilder {
-    pub(crate) fn new(provider: TracerProvider, workflow_name: Str) -> Self {
-        let mut b = trace(workflow_name);
-        b.provider = Some(provider);
-        b
+    fn with_provider(provider: Option<TracerProvider>, workflow_name: Str) -> Self {
+        TraceBuilder {
+            provider,
+            record: TraceRecord {
+                id: TraceId::random(),
+                workflow_name,
+                group_id: None,
+                metadata: None,
+                started_at: None,
+                ended_at: None,
+            },
+        }
     }
 
     /// Groups this trace with others of the same conversation or session.
@@ -170,7 +188,7 @@ impl Trace {
     pub fn context(&self) -> Context {
         Context {
             active: self.state.as_ref().map(|(p, r)| Active {
-                provider: p.inner,
+                provider: p.inner.clone(),
                 trace_id: r.id,
                 span_id: None,
             }),
@@ -238,4 +256,18 @@ impl<F> PinnedDrop for TraceFuture<F> {
             fut.set(None);
         }
     }
+}
+
+/// Says once per process that traces are no-ops because no global provider is installed.
+#[cold]
+#[inline(never)]
+fn note_no_global_provider() {
+    static SAID: std::sync::Once = std::sync::Once::new();
+    SAID.call_once(|| {
+        crate::diag::emit(crate::diag::Diagnostic {
+            key: "no_global_provider",
+            message: "agent_trace::trace() was called with no global provider installed, so nothing is recorded; call agent_trace::set_global_provider(&provider) at startup, or start traces with provider.trace(..)".to_owned(),
+            count: 1,
+        })
+    });
 }

@@ -84,7 +84,7 @@ pub async fn run_and_report(exporter: impl TracingExporter, hint: &str) -> ExitC
     let provider = TracerProvider::builder()
         .with_processor(batch.clone())
         .build();
-    agent_trace::set_global_provider(provider);
+    agent_trace::set_global_provider(&provider);
 
     for (i, question) in ["where is my refund?", "I was charged twice"]
         .into_iter()

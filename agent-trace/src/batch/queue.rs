@@ -123,6 +123,9 @@ impl Queue {
             let idx = match locals.iter().position(|l| l.queue_id == self.id) {
                 Some(i) => i,
                 None => {
+                    // Rings of processors that were shut down are of no use any more: let
+                    // them go, so a thread that outlives many providers does not keep them.
+                    locals.retain(|l| !l.queue.closed.load(Ordering::Relaxed));
                     locals.push(self.register());
                     locals.len() - 1
                 }
