@@ -46,8 +46,9 @@ async fn flush_on_a_current_thread_runtime() {
     provider.force_flush().await.unwrap();
     assert_eq!(span_count(&e.items()), 300);
     let s = batch.stats();
-    assert_eq!(s.enqueued, 301);
-    assert_eq!(s.exporters[0].exported, 301);
+    // 300 spans, and the trace's record at its start and at its end.
+    assert_eq!(s.enqueued, 302);
+    assert_eq!(s.exporters[0].exported, 302);
     assert!(s.balanced(), "{s:?}");
 }
 
@@ -69,8 +70,8 @@ async fn flush_and_shutdown_from_inside_tokio_spawn() {
     // After shutdown, spans are counted and ignored.
     work(&provider, 5);
     let s = batch.stats();
-    assert_eq!(s.dropped_after_shutdown, 6);
-    assert_eq!(s.produced(), 17);
+    assert_eq!(s.dropped_after_shutdown, 7);
+    assert_eq!(s.produced(), 19);
     assert!(s.balanced(), "{s:?}");
 }
 
@@ -156,7 +157,7 @@ fn a_bad_exporter_never_stalls_the_good_one() {
     let s = batch.stats();
     for e in &s.exporters[1..] {
         assert_eq!(e.exported, 0, "{e:?}");
-        assert_eq!(e.dropped_export_failed, 51, "{e:?}");
+        assert_eq!(e.dropped_export_failed, 52, "{e:?}");
     }
     assert!(s.balanced(), "{s:?}");
 }
@@ -194,7 +195,7 @@ fn spool_keeps_batches_through_an_outage_and_after_a_restart() {
     let s = first.stats();
     let lane = &s.exporters[0];
     assert_eq!(lane.exported, 0);
-    assert_eq!(lane.in_spool, 41, "{lane:?}");
+    assert_eq!(lane.in_spool, 42, "{lane:?}");
     assert_eq!(lane.circuit, CircuitState::Open);
     assert!(s.balanced(), "{s:?}");
     provider.shutdown_blocking(Duration::from_secs(5)).unwrap();
@@ -202,12 +203,12 @@ fn spool_keeps_batches_through_an_outage_and_after_a_restart() {
     // A new process on the same directory, with the backend back.
     e.set(Behaviour::Accept);
     let second = build(&e);
-    assert_eq!(second.stats().exporters[0].restored_from_spool, 41);
+    assert_eq!(second.stats().exporters[0].restored_from_spool, 42);
     second
         .force_flush_blocking(Duration::from_secs(10))
         .unwrap();
     let lane = &second.stats().exporters[0];
-    assert_eq!(lane.replayed, 41, "{lane:?}");
+    assert_eq!(lane.replayed, 42, "{lane:?}");
     assert_eq!(lane.in_spool, 0);
     assert_eq!(span_count(&e.items()), 40);
     assert!(second.stats().balanced());
@@ -252,7 +253,8 @@ async fn load(queue: usize, total: usize) -> agent_trace::BatchStats {
     }
     provider.force_flush().await.unwrap();
     let s = batch.stats();
-    let produced = (total + 8) as u64;
+    // Each of the 8 traces adds its record at start and at end.
+    let produced = (total + 16) as u64;
     assert_eq!(s.produced(), produced, "{s:?}");
     assert_eq!(s.queued, 0, "{s:?}");
     assert_eq!(

@@ -153,7 +153,8 @@ async fn a_backend_hanging_past_the_timeout_is_retried() {
     assert!(produced_ids(&s.local).is_subset(&got));
     let lane = &s.batch.stats().exporters[0];
     assert!(lane.retries >= 1, "{lane:?}");
-    assert_eq!(lane.exported, 11);
+    // 10 spans and the trace's record at its start and its end.
+    assert_eq!(lane.exported, 12);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -180,7 +181,7 @@ async fn breaker_opens_stops_calling_and_closes_after_recovery() {
     let lane = s.batch.stats().exporters[0].clone();
     assert_eq!(lane.circuit, CircuitState::Open, "{lane:?}");
     assert_eq!(lane.circuit_opened, 1);
-    assert_eq!(lane.in_spool, 11);
+    assert_eq!(lane.in_spool, 12);
     let calls_when_opened = backend.seen.arrivals().len();
     assert_eq!(calls_when_opened, 3);
 
@@ -188,7 +189,7 @@ async fn breaker_opens_stops_calling_and_closes_after_recovery() {
     produce(&s.provider, 10);
     s.provider.force_flush().await.unwrap();
     assert_eq!(backend.seen.arrivals().len(), calls_when_opened);
-    assert_eq!(s.batch.stats().exporters[0].in_spool, 22);
+    assert_eq!(s.batch.stats().exporters[0].in_spool, 24);
 
     // Backend recovers; after the cooldown a probe closes the circuit and the spool drains.
     backend
@@ -201,7 +202,7 @@ async fn breaker_opens_stops_calling_and_closes_after_recovery() {
     let lane = &stats.exporters[0];
     assert_eq!(lane.circuit, CircuitState::Closed, "{lane:?}");
     assert_eq!(lane.in_spool, 0, "{lane:?}");
-    assert_eq!(lane.replayed, 22);
+    assert_eq!(lane.replayed, 24);
     assert!(stats.balanced(), "{stats:?}");
     let got: HashSet<_> = backend.seen.ids().into_iter().collect();
     assert!(produced_ids(&s.local).is_subset(&got));
@@ -226,7 +227,7 @@ async fn refused_connections_spool_and_replay_after_a_restart() {
     first.provider.force_flush().await.unwrap();
     let lane = first.batch.stats().exporters[0].clone();
     assert_eq!(lane.exported, 0);
-    assert_eq!(lane.in_spool, 31, "{lane:?}");
+    assert_eq!(lane.in_spool, 32, "{lane:?}");
     first
         .provider
         .shutdown(Duration::from_secs(5))
@@ -237,10 +238,10 @@ async fn refused_connections_spool_and_replay_after_a_restart() {
     // The backend comes up; a new provider (a restarted process) uses the same spool.
     let backend = Backend::start(Some(addr)).await;
     let second = setup(&endpoint, fast_retry(2_000), breaker, Some(dir.path()));
-    assert_eq!(second.batch.stats().exporters[0].restored_from_spool, 31);
+    assert_eq!(second.batch.stats().exporters[0].restored_from_spool, 32);
     second.provider.force_flush().await.unwrap();
     let lane = second.batch.stats().exporters[0].clone();
-    assert_eq!(lane.replayed, 31, "{lane:?}");
+    assert_eq!(lane.replayed, 32, "{lane:?}");
     assert_eq!(lane.in_spool, 0);
     let got: HashSet<_> = backend.seen.ids().into_iter().collect();
     assert!(

@@ -219,7 +219,14 @@ impl OpenAiExporter {
     /// assert_eq!(body["data"][0]["object"], "trace.span");
     /// ```
     pub fn payload(&self, batch: &[ExportItem]) -> Value {
-        let data = batch.iter().filter_map(sanitize_item).collect();
+        // A trace goes to OpenAI once, when it starts, as the OpenAI Agents SDK sends it; the
+        // record sent again when it ends (with `ended_at`, which OpenAI does not take) is
+        // skipped.
+        let data = batch
+            .iter()
+            .filter(|i| i.is_trace_start() || matches!(i, ExportItem::Span(_)))
+            .filter_map(sanitize_item)
+            .collect();
         let mut body = Map::new();
         body.insert("data".to_owned(), Value::Array(data));
         Value::Object(body)

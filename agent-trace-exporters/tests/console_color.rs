@@ -24,7 +24,7 @@ fn batch() -> Vec<ExportItem> {
             group_id: None,
             metadata: None,
             started_at: None,
-            ended_at: None,
+            ended_at: Some(agent_trace::Timestamp::now()),
         }),
     ]
 }

@@ -50,8 +50,8 @@ fn sample_items() -> Vec<ExportItem> {
             workflow_name: "wf".into(),
             group_id: Some("g".into()),
             metadata: None,
-            started_at: None,
-            ended_at: None,
+            started_at: Some(now_us()),
+            ended_at: Some(now_us()),
         }),
     ]
 }

@@ -58,18 +58,20 @@ fn batch(trace: TraceId) -> Vec<ExportItem> {
         span_id: SpanId::random(),
         attributes: Default::default(),
     });
+    let mut started = TraceRecord::new("wf");
+    started.id = trace;
+    started.group_id = Some("g1".into());
+    started.started_at = Some(Timestamp::now());
+    let mut ended = started.clone();
+    ended.ended_at = Some(Timestamp::now());
     vec![
         ExportItem::Span(tool),
         ExportItem::Span(generation),
         ExportItem::Span(response),
-        ExportItem::Trace(TraceRecord {
-            id: trace,
-            workflow_name: "wf".into(),
-            group_id: Some("g1".into()),
-            metadata: None,
-            started_at: Some(Timestamp::now()),
-            ended_at: Some(Timestamp::now()),
-        }),
+        // Sent: the record of the trace's start, as the OpenAI Agents SDK sends it.
+        ExportItem::Trace(started),
+        // Skipped: the same trace again at its end.
+        ExportItem::Trace(ended),
     ]
 }
 
@@ -101,7 +103,7 @@ async fn headers_body_shape_and_truncation() {
     assert_eq!(headers["content-type"], "application/json");
 
     let data = body["data"].as_array().unwrap();
-    assert_eq!(data.len(), 4);
+    assert_eq!(data.len(), 4, "3 spans and the trace once: {data:?}");
     let tool = &data[0];
     assert_eq!(tool["object"], "trace.span");
     assert_eq!(tool["trace_id"], trace.to_string());

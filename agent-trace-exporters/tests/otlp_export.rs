@@ -357,18 +357,34 @@ async fn conversation_id_and_parents_across_batches() {
     let trace = TraceId::random();
     let items = batch(trace);
     let (spans, trace_item) = items.split_at(7);
-    exporter.export(&spans[..3]).await.unwrap(); // before the trace ended
+    // The record sent when the trace started: it makes no span of its own.
+    let ExportItem::Trace(mut started) = trace_item[0].clone() else {
+        unreachable!()
+    };
+    started.ended_at = None;
+    exporter
+        .export(&[ExportItem::Trace(started), spans[0].clone()])
+        .await
+        .unwrap();
+    exporter.export(&spans[1..3]).await.unwrap(); // before the trace ended
     exporter.export(trace_item).await.unwrap();
     exporter.export(&spans[3..]).await.unwrap(); // after
-    let seen = r.seen.lock().unwrap().clone();
-    let early = spans_of(&seen[0]);
+    let mut seen = r.seen.lock().unwrap().clone();
+    let first = spans_of(&seen.remove(0));
+    assert_eq!(first.len(), 1, "the start record is no span");
     assert_eq!(
-        early[0].parent_span_id,
+        first[0].parent_span_id,
         workflow_span_id(trace).to_bytes().to_vec()
     );
+    assert_eq!(
+        str_attr(&first[0], "gen_ai.conversation.id"),
+        Some("thread-42")
+    );
+    let early = spans_of(&seen[0]);
+    // Known from the trace's start record: every span carries the conversation id.
     assert!(early
         .iter()
-        .all(|s| attr(s, "gen_ai.conversation.id").is_none()));
+        .all(|s| str_attr(s, "gen_ai.conversation.id") == Some("thread-42")));
     let root = &spans_of(&seen[1])[0];
     assert_eq!(root.span_id, workflow_span_id(trace).to_bytes().to_vec());
     assert_eq!(str_attr(root, "gen_ai.conversation.id"), Some("thread-42"));
@@ -379,7 +395,7 @@ async fn conversation_id_and_parents_across_batches() {
     exporter.export(&[]).await.unwrap();
     assert_eq!(
         r.seen.lock().unwrap().len(),
-        3,
+        4,
         "an empty batch sends nothing"
     );
 }
@@ -401,21 +417,28 @@ fn through_a_batch_processor() {
         .build();
     provider.trace("wf").group_id("g").in_scope(|| {
         agent_trace::agent_span("a").in_scope(|| agent_trace::generation_span().end());
+        // Flushed while the trace runs: these spans leave before the trace ends.
+        processor
+            .force_flush_blocking(Duration::from_secs(10))
+            .unwrap();
+        agent_trace::function_span("late-tool").end();
     });
     processor
         .force_flush_blocking(Duration::from_secs(10))
         .unwrap();
     let stats = processor.stats();
-    assert_eq!(stats.exporters[0].exported, 3, "{stats:?}");
-    let names: Vec<String> = r
-        .seen
-        .lock()
-        .unwrap()
-        .iter()
-        .flat_map(spans_of)
-        .map(|s| s.name)
-        .collect();
-    assert_eq!(names.len(), 3, "{names:?}");
+    // The trace's record at its start and at its end, and three spans.
+    assert_eq!(stats.exporters[0].exported, 5, "{stats:?}");
+    let spans: Vec<Span> = r.seen.lock().unwrap().iter().flat_map(spans_of).collect();
+    let names: Vec<&str> = spans.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names.len(), 4, "{names:?}");
+    assert!(
+        spans
+            .iter()
+            .all(|s| str_attr(s, "gen_ai.conversation.id") == Some("g")),
+        "every span of the trace carries its conversation id, also those sent before it ended"
+    );
+    let names: Vec<String> = names.into_iter().map(str::to_owned).collect();
     assert!(names.contains(&"invoke_workflow wf".to_owned()));
     assert!(names.contains(&"invoke_agent a".to_owned()));
 }

@@ -88,8 +88,12 @@ impl TreeBuffer {
             }
         }
         for item in batch {
-            if let ExportItem::Trace(trace) = item {
-                self.print_pending(trace.id, Some(trace), TraceStatus::Ended, style, out);
+            // A trace is printed when it ends; its start record carries nothing to print.
+            match item {
+                ExportItem::Trace(trace) if !item.is_trace_start() => {
+                    self.print_pending(trace.id, Some(trace), TraceStatus::Ended, style, out);
+                }
+                _ => {}
             }
         }
         for (id, spans) in late {
@@ -176,6 +180,7 @@ mod tests {
         ExportItem::Span(s)
     }
 
+    /// A trace's end record.
     fn trace(id: u128) -> ExportItem {
         ExportItem::Trace(TraceRecord {
             id: TraceId::from_u128(id).unwrap(),
@@ -183,8 +188,23 @@ mod tests {
             group_id: None,
             metadata: None,
             started_at: None,
-            ended_at: None,
+            ended_at: Some(agent_trace::Timestamp::now()),
         })
+    }
+
+    #[test]
+    fn a_trace_start_record_prints_nothing() {
+        let mut b = TreeBuffer::new(10);
+        let mut out = String::new();
+        let ExportItem::Trace(mut start) = trace(1) else {
+            unreachable!()
+        };
+        start.ended_at = None;
+        start.started_at = Some(agent_trace::Timestamp::now());
+        b.export(&[ExportItem::Trace(start), span(1, 1)], PLAIN, &mut out);
+        assert!(out.is_empty(), "{out}");
+        b.export(&[trace(1)], PLAIN, &mut out);
+        assert_eq!(out.lines().count(), 2, "{out}");
     }
 
     const PLAIN: Style = Style { color: false };

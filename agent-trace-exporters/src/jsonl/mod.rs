@@ -307,7 +307,9 @@ impl JsonlExporter {
     fn export_now(&self, batch: &[ExportItem]) -> Result<(), ExportError> {
         let mut lines = Vec::with_capacity(batch.len());
         let mut unserializable = None;
-        for item in batch {
+        // One line per trace, written when it ends (it then has both timestamps); the record
+        // sent at its start is skipped.
+        for item in batch.iter().filter(|i| !i.is_trace_start()) {
             match serde_json::to_string(item) {
                 Ok(line) => lines.push(line),
                 Err(e) => unserializable = Some(e),

@@ -17,13 +17,13 @@ use super::attrs::{kv_bool, kv_int, kv_json, kv_str, kv_strs};
 /// The instrumentation scope name of every exported span.
 pub(crate) const SCOPE_NAME: &str = "agent-trace";
 
-/// How many trace ids the conversation-id cache remembers.
-const CONVERSATION_CACHE: usize = 4096;
+/// How many traces' group ids the exporter keeps (the most recently started ones).
+const TRACE_GROUPS: usize = 65_536;
 
 /// The span id of the `invoke_workflow` span that stands for a whole trace.
 ///
-/// A trace item usually reaches the exporter after its spans (it ends last), so the id has to
-/// be derivable from the trace id alone: it is the 128-bit trace id folded to 64 bits
+/// Spans may reach the exporter before their trace's end record (which makes the workflow
+/// span), so the id has to be derivable from the trace id alone: it is the 128-bit trace id folded to 64 bits
 /// (`high ^ low`) and mixed with the SplitMix64 finalizer, or 1 if that gives zero. Spans whose
 /// `parent_id` is `None` get it as their parent.
 ///
@@ -56,19 +56,25 @@ pub(crate) struct MappingConfig {
     pub(crate) resource: Vec<KeyValue>,
 }
 
-/// Remembers `trace id → group_id` from trace items seen, bounded (oldest forgotten first).
+/// `trace id → group id` of the traces whose start record this exporter received.
+///
+/// The batch processor hands every trace's record to the exporters when the trace starts,
+/// ahead of its spans, so each span of a trace that started in this process finds its
+/// conversation id here. Bounded: the group ids of the last [`TRACE_GROUPS`] started traces
+/// (a trace is forgotten 65,536 trace starts after its own, not at its end, so that spans ending
+/// after their trace still find it).
 #[derive(Debug, Default)]
-pub(crate) struct ConversationCache {
+pub(crate) struct TraceGroups {
     map: HashMap<TraceId, String>,
     order: VecDeque<TraceId>,
 }
 
-impl ConversationCache {
-    fn remember(&mut self, trace: &TraceRecord) {
+impl TraceGroups {
+    fn started(&mut self, trace: &TraceRecord) {
         let Some(group) = &trace.group_id else { return };
         if self.map.insert(trace.id, group.clone()).is_none() {
             self.order.push_back(trace.id);
-            while self.order.len() > CONVERSATION_CACHE {
+            while self.order.len() > TRACE_GROUPS {
                 if let Some(old) = self.order.pop_front() {
                     self.map.remove(&old);
                 }
@@ -81,19 +87,21 @@ impl ConversationCache {
 pub(crate) fn build_request(
     batch: &[ExportItem],
     config: &MappingConfig,
-    cache: &mut ConversationCache,
+    groups: &mut TraceGroups,
 ) -> ExportTraceServiceRequest {
-    // Trace items of this batch first, so that spans before them in the batch see their ids.
+    // Trace records of this batch first (start and end records carry the same group id).
     for item in batch {
         if let ExportItem::Trace(t) = item {
-            cache.remember(t);
+            groups.started(t);
         }
     }
     let spans = batch
         .iter()
-        .map(|item| match item {
-            ExportItem::Trace(t) => workflow_span(t),
-            ExportItem::Span(s) => map_span(s, config, cache.map.get(&s.trace_id)),
+        .filter_map(|item| match item {
+            // A trace becomes its workflow span when it ends (then it has a duration).
+            ExportItem::Trace(_) if item.is_trace_start() => None,
+            ExportItem::Trace(t) => Some(workflow_span(t)),
+            ExportItem::Span(s) => Some(map_span(s, config, groups.map.get(&s.trace_id))),
         })
         .collect();
     ExportTraceServiceRequest {
@@ -489,10 +497,10 @@ mod tests {
     }
 
     #[test]
-    fn cache_is_bounded() {
-        let mut c = ConversationCache::default();
-        for i in 1..=(CONVERSATION_CACHE as u128 + 10) {
-            c.remember(&TraceRecord {
+    fn trace_groups_are_bounded() {
+        let mut c = TraceGroups::default();
+        for i in 1..=(TRACE_GROUPS as u128 + 10) {
+            c.started(&TraceRecord {
                 id: TraceId::from_u128(i).unwrap(),
                 workflow_name: "wf".into(),
                 group_id: Some(format!("g{i}")),
@@ -501,7 +509,7 @@ mod tests {
                 ended_at: None,
             });
         }
-        assert_eq!(c.map.len(), CONVERSATION_CACHE);
+        assert_eq!(c.map.len(), TRACE_GROUPS);
         assert!(!c.map.contains_key(&TraceId::from_u128(1).unwrap()));
     }
 }

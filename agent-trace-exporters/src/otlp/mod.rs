@@ -38,8 +38,8 @@
 //! ## Mapping
 //!
 //! Each trace becomes a root span `invoke_workflow {workflow_name}` whose span id is
-//! [`workflow_span_id`]`(trace_id)`: derived from the trace id alone, because the trace item
-//! (sent when the trace ends) usually arrives in a later batch than its spans. Spans with no
+//! [`workflow_span_id`]`(trace_id)`: derived from the trace id alone, because the workflow span
+//! is made from the trace's end record, which usually arrives in a later batch than its spans. Spans with no
 //! parent are exported as its children. Timestamps are Unix nanoseconds; a span id is its 8
 //! bytes ([`SpanId::to_bytes`](agent_trace::SpanId::to_bytes)), a trace id its 16.
 //!
@@ -65,10 +65,10 @@
 //!   everything else runs in-process and is INTERNAL.
 //! - A `response` span is not named after its id: span names should have low cardinality, so
 //!   the id goes to `gen_ai.response.id`.
-//! - `gen_ai.conversation.id` is the trace's `group_id`. It is on the workflow span always, and
-//!   on a span only when its trace item was already seen by this exporter (same batch or an
-//!   earlier one; the last 4096 traces are remembered) — spans exported before their trace
-//!   ended cannot know it.
+//! - `gen_ai.conversation.id` is the trace's `group_id`, on the workflow span and on every
+//!   span of the trace: the batch processor hands each trace's record to the exporters when the
+//!   trace starts, ahead of its spans, and the exporter keeps the group ids of the last 65,536
+//!   started traces. Spans of a trace started in another process (a remote parent) have none.
 //! - `gen_ai.provider.name` defaults to `openai` because the span model is the OpenAI Agents
 //!   SDK's; set [`provider_name`](OtlpExporterBuilder::provider_name) for another provider, or
 //!   `""` to leave it out.
@@ -97,7 +97,7 @@ use crate::http::{self, HttpClient};
 use crate::HttpSetupError;
 use attrs::kv_str;
 pub use mapping::workflow_span_id;
-use mapping::{ConversationCache, MappingConfig};
+use mapping::{MappingConfig, TraceGroups};
 
 /// The default OTLP/HTTP traces URL.
 pub const DEFAULT_TRACES_ENDPOINT: &str = "http://localhost:4318/v1/traces";
@@ -343,7 +343,7 @@ impl OtlpExporterBuilder {
                     .map(|(k, v)| kv_str(k, v.as_str()))
                     .collect(),
             },
-            conversations: Mutex::new(ConversationCache::default()),
+            groups: Mutex::new(TraceGroups::default()),
         })
     }
 }
@@ -361,7 +361,7 @@ pub struct OtlpExporter {
     client: HttpClient,
     protocol: Protocol,
     mapping: MappingConfig,
-    conversations: Mutex<ConversationCache>,
+    groups: Mutex<TraceGroups>,
 }
 
 impl fmt::Debug for OtlpExporter {
@@ -391,12 +391,12 @@ impl OtlpExporter {
 
     fn encode(&self, batch: &[ExportItem]) -> Result<Vec<u8>, ExportError> {
         let request = {
-            // A poisoned lock only means a panic elsewhere mid-insert; the cache is still usable.
-            let mut cache = self
-                .conversations
+            // A poisoned lock only means a panic elsewhere mid-insert; the table is still usable.
+            let mut groups = self
+                .groups
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
-            mapping::build_request(batch, &self.mapping, &mut cache)
+            mapping::build_request(batch, &self.mapping, &mut groups)
         };
         match self.protocol {
             Protocol::HttpProtobuf => Ok(request.encode_to_vec()),

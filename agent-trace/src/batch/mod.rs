@@ -284,7 +284,7 @@ struct Inner {
 /// let provider = TracerProvider::builder().with_processor(batch.clone()).build();
 /// provider.trace("wf").in_scope(|| agent_trace::custom_span("step").end());
 /// batch.force_flush_blocking(std::time::Duration::from_secs(5)).unwrap();
-/// assert_eq!(batch.stats().exporters[0].exported, 2); // the span and the trace
+/// assert_eq!(batch.stats().exporters[0].exported, 3); // the span, the trace at start and end
 /// ```
 #[derive(Clone)]
 pub struct BatchProcessor {
@@ -387,6 +387,14 @@ impl BatchProcessor {
 }
 
 impl TracingProcessor for BatchProcessor {
+    /// Queues the trace's record as it starts (`ended_at` is `None`), ahead of its spans.
+    fn on_trace_start(&self, trace: &TraceRecord) {
+        self.inner
+            .queue
+            .push_with(|| Some(ExportItem::Trace(trace.clone())));
+    }
+
+    /// Queues the trace's record again as it ends (`ended_at` set).
     fn on_trace_end(&self, trace: &TraceRecord) {
         self.inner
             .queue

@@ -154,6 +154,27 @@ pub struct TraceRecord {
     pub ended_at: Option<Timestamp>,
 }
 
+impl TraceRecord {
+    /// A record with a fresh id, no group, no metadata and no times (for processors, exporters
+    /// and tests; instrumented code gets its records from [`trace`](crate::trace())).
+    ///
+    /// ```
+    /// let t = agent_trace::TraceRecord::new("wf");
+    /// assert_eq!(t.workflow_name.as_ref(), "wf");
+    /// assert!(t.started_at.is_none());
+    /// ```
+    pub fn new(workflow_name: impl Into<Str>) -> TraceRecord {
+        TraceRecord {
+            id: TraceId::random(),
+            workflow_name: workflow_name.into(),
+            group_id: None,
+            metadata: None,
+            started_at: None,
+            ended_at: None,
+        }
+    }
+}
+
 /// One line of an export: a trace or a span, tagged by `object`.
 ///
 /// ```
@@ -185,5 +206,29 @@ impl ExportItem {
             ExportItem::Trace(t) => t.id,
             ExportItem::Span(s) => s.trace_id,
         }
+    }
+
+    /// Whether this is a trace record sent when its trace started: `started_at` is set and
+    /// `ended_at` is not. (A record with neither, as the OpenAI Agents SDK writes them, is a
+    /// complete trace record, not a start.)
+    ///
+    /// The [`BatchProcessor`](crate::BatchProcessor) hands each trace's record to the exporters
+    /// twice: when the trace starts, before any of its spans (so an exporter knows the workflow
+    /// name, group id and metadata of every span it gets), and when it ends, with `ended_at`
+    /// set. Each exporter keeps what it needs: the JSONL and console exporters write the ended
+    /// record, the OpenAI exporter sends the started one (as the OpenAI Agents SDK does), the
+    /// OTLP exporter uses both.
+    ///
+    /// ```
+    /// # use agent_trace::*;
+    /// let mut t = TraceRecord::new("wf");
+    /// assert!(!ExportItem::Trace(t.clone()).is_trace_start()); // no times: a whole record
+    /// t.started_at = Some(Timestamp::now());
+    /// assert!(ExportItem::Trace(t.clone()).is_trace_start());
+    /// t.ended_at = Some(Timestamp::now());
+    /// assert!(!ExportItem::Trace(t).is_trace_start());
+    /// ```
+    pub fn is_trace_start(&self) -> bool {
+        matches!(self, ExportItem::Trace(t) if t.started_at.is_some() && t.ended_at.is_none())
     }
 }

@@ -74,7 +74,10 @@ mod tests {
         assert_eq!(out.1, Err(UnknownCity("Atlantis".into())));
         let recorded = spans.spans();
         let names: Vec<_> = recorded.iter().map(|s| s.data.name().unwrap()).collect();
-        assert_eq!(names, ["weather-db", "get_weather", "weather-db", "get_weather"]);
+        assert_eq!(
+            names,
+            ["weather-db", "get_weather", "weather-db", "get_weather"]
+        );
         assert_eq!(recorded[1].id, recorded[0].parent_id.unwrap());
         assert!(recorded[3].error.is_some());
     }
