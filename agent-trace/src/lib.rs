@@ -94,7 +94,7 @@ pub use context::{Context, ContextGuard};
 pub use current::{current_span, CurrentSpan};
 pub use diag::{emit_diagnostic, set_diagnostics_hook, Diagnostic};
 pub use id::{IdParseError, SpanId, TraceId};
-pub use instrument::{Instrument, Instrumented, NoHook, OutputHook, WithContext};
+pub use instrument::{Instrument, Instrumented, WithContext};
 pub use kinds::{
     agent_span, custom_span, function_span, generation_span, guardrail_span, handoff_span,
     mcp_tools_span, response_span, span_of_kind,
