@@ -84,6 +84,7 @@ mod trace;
 pub mod __private;
 pub mod testing;
 
+#[doc = include_str!("docs/traced.md")]
 pub use agent_trace_macros::traced;
 pub use batch::{
     BatchProcessor, BatchProcessorBuilder, BatchStats, BreakerPolicy, CircuitState, ExporterStats,
