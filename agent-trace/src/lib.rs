@@ -68,6 +68,7 @@ mod clock;
 mod context;
 mod current;
 mod diag;
+pub mod guide;
 mod id;
 mod instrument;
 mod kinds;

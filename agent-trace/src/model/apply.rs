@@ -264,14 +264,14 @@ mod tests {
         r.set_input_args(vec![
             ("zeta", json!(1)),
             ("alpha", json!("a")),
-            ("mid", json!({"b": 2, "a": 1})),
+            ("mid", json!([2, 1])),
         ]);
         let SpanData::Function(f) = &r.data else {
             unreachable!()
         };
         assert_eq!(
             f.input.as_deref(),
-            Some(r#"{"zeta":1,"alpha":"a","mid":{"a":1,"b":2}}"#)
+            Some(r#"{"zeta":1,"alpha":"a","mid":[2,1]}"#)
         );
         let mut none = record(SpanKind::Function);
         none.set_input_args(Vec::new());
