@@ -1,7 +1,10 @@
-//! Our JSON is the OpenAI Agents SDK export shape: the fixture reads and writes back unchanged.
+//! Our JSON is the OpenAI Agents SDK export shape: the fixture reads and writes back unchanged,
+//! and what `#[traced]` records has the shape the SDK wrote in the fixture.
 
+use agent_trace::testing::CollectingProcessor;
 use agent_trace::{
-    ExportItem, SpanData, SpanError, SpanId, SpanRecord, Timestamp, TraceId, TraceRecord, Usage,
+    traced, ExportItem, SpanData, SpanError, SpanId, SpanRecord, Timestamp, TraceId, TraceRecord,
+    TracerProvider, Usage,
 };
 use serde_json::Value;
 
@@ -120,4 +123,144 @@ fn bad_lines_are_typed_errors_not_panics() {
     ] {
         assert!(serde_json::from_str::<ExportItem>(bad).is_err(), "{bad}");
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// What `#[traced]` records, side by side with what the SDK wrote in the fixture.
+
+/// The fixture's span lines as JSON values.
+fn fixture_spans() -> Vec<Value> {
+    fixture_lines()
+        .iter()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|v| v["object"] == "trace.span")
+        .collect()
+}
+
+/// Spans recorded by running `body` in a fresh trace, as the JSON lines an exporter writes.
+fn recorded<F: std::future::Future>(body: F) -> Vec<Value> {
+    let spans = CollectingProcessor::new();
+    let provider = TracerProvider::builder()
+        .with_processor(spans.clone())
+        .build();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(provider.trace("wf").run(body));
+    spans
+        .spans()
+        .into_iter()
+        .map(|s| serde_json::to_value(ExportItem::Span(s)).unwrap())
+        .collect()
+}
+
+/// The keys of a JSON object, sorted (key order in the text is not compared here).
+fn keys(v: &Value) -> Vec<&str> {
+    let mut k: Vec<&str> = v
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {v}"))
+        .keys()
+        .map(String::as_str)
+        .collect();
+    k.sort_unstable();
+    k
+}
+
+#[traced]
+async fn transfer(to_account: u64, amount: u64, currency: &str) -> Result<String, String> {
+    if amount == 0 {
+        return Err(format!("nothing to send to {to_account} in {currency}"));
+    }
+    Ok(format!("sent {amount} {currency}"))
+}
+
+#[test]
+fn function_input_is_the_arguments_object_in_argument_order() {
+    let sdk = fixture_spans()
+        .into_iter()
+        .find(|s| s["span_data"]["name"] == "lookup")
+        .unwrap();
+    // The SDK's function input: the arguments object as JSON text.
+    let sdk_input: Value =
+        serde_json::from_str(sdk["span_data"]["input"].as_str().unwrap()).unwrap();
+    assert!(sdk_input.is_object());
+
+    let ours = recorded(async {
+        transfer(7, 5, "EUR").await.unwrap();
+    });
+    let input = ours[0]["span_data"]["input"]
+        .as_str()
+        .expect("input is text");
+    // Argument order, not alphabetical (`amount` < `currency` < `to_account`).
+    assert_eq!(input, r#"{"to_account":7,"amount":5,"currency":"EUR"}"#);
+    assert_eq!(keys(&ours[0]["span_data"]), keys(&sdk["span_data"]));
+}
+
+#[test]
+fn a_failed_function_records_no_output_like_the_sdk() {
+    let sdk = fixture_spans()
+        .into_iter()
+        .find(|s| s["span_data"]["type"] == "function" && !s["error"].is_null())
+        .unwrap();
+    assert_eq!(sdk["span_data"]["output"], Value::Null);
+
+    let ours = recorded(async {
+        transfer(7, 0, "EUR").await.unwrap_err();
+    });
+    let span = &ours[0];
+    assert_eq!(span["error"]["message"], "nothing to send to 7 in EUR");
+    // JSON null, as in the fixture; before, the text "null".
+    assert_eq!(span["span_data"]["output"], Value::Null, "{span}");
+    assert_eq!(keys(&span["span_data"]), keys(&sdk["span_data"]));
+}
+
+#[traced(kind = "generation", model = "gpt-4o-mini", input, output)]
+async fn complete(prompt: &str) -> String {
+    format!("re: {prompt}")
+}
+
+#[test]
+fn generation_text_is_recorded_as_the_sdks_message_list() {
+    let sdk = fixture_spans()
+        .into_iter()
+        .find(|s| s["span_data"]["type"] == "generation")
+        .unwrap();
+    let ours = recorded(async {
+        complete("What is my balance?").await;
+    });
+    let (sdk, ours) = (&sdk["span_data"], &ours[0]["span_data"]);
+    for field in ["input", "output"] {
+        let (theirs, mine) = (sdk[field].as_array().unwrap(), ours[field].as_array());
+        let mine = mine.unwrap_or_else(|| panic!("{field} is not a message list: {ours}"));
+        assert_eq!(mine.len(), 1);
+        assert_eq!(keys(&mine[0]), keys(&theirs[0]), "{field}");
+        assert_eq!(mine[0]["role"], theirs[0]["role"], "{field}");
+    }
+    assert_eq!(ours["input"][0]["content"], sdk["input"][0]["content"]);
+    assert_eq!(ours["output"][0]["content"], "re: What is my balance?");
+    assert_eq!(ours["model"], sdk["model"]);
+}
+
+#[test]
+fn span_lines_have_the_sdks_keys_and_trace_lines_add_two() {
+    let sdk_span = &fixture_spans()[0];
+    let ours = recorded(async {
+        transfer(1, 1, "EUR").await.unwrap();
+    });
+    assert_eq!(keys(&ours[0]), keys(sdk_span));
+
+    let sdk_trace: Value = serde_json::from_str(&fixture_lines()[0]).unwrap();
+    let trace = TraceRecord {
+        id: TraceId::random(),
+        workflow_name: "wf".into(),
+        group_id: None,
+        metadata: None,
+        started_at: Some(Timestamp::now()),
+        ended_at: Some(Timestamp::now()),
+    };
+    let ours = serde_json::to_value(ExportItem::Trace(trace)).unwrap();
+    let mut expected = keys(&sdk_trace);
+    expected.extend(["ended_at", "started_at"]);
+    expected.sort_unstable();
+    assert_eq!(keys(&ours), expected);
 }

@@ -531,3 +531,40 @@ async fn boxed_future_functions_span_the_future() {
         other => panic!("expected agent span, got {other:?}"),
     }
 }
+
+#[traced]
+fn tool_that_counts_tokens(n: u64) -> u64 {
+    // A mistake: a function span has no usage field (the model call's generation span has).
+    agent_trace::current_span().record_usage(agent_trace::Usage::tokens(n, n));
+    n
+}
+
+// The only test of this file that installs a diagnostics hook or records usage on a kind
+// without one (both are once per process).
+#[test]
+fn usage_on_a_function_span_is_reported_once() {
+    use std::sync::{Arc, Mutex};
+    let said = Arc::new(Mutex::new(Vec::new()));
+    let sink = said.clone();
+    assert!(agent_trace::set_diagnostics_hook(move |d| {
+        sink.lock().unwrap().push((d.key, d.message.clone()))
+    }));
+    let (provider, spans) = setup();
+    provider.trace("wf").in_scope(|| {
+        tool_that_counts_tokens(3);
+        tool_that_counts_tokens(4);
+    });
+    let spans = spans.spans();
+    assert_eq!(spans.len(), 2);
+    assert!(spans.iter().all(|s| s.data.usage().is_none()));
+    let said: Vec<_> = said
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(key, _)| *key == "usage_ignored")
+        .cloned()
+        .collect();
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(said[0].1.contains("`function` span"), "{said:?}");
+    assert!(said[0].1.contains(r#"kind = "generation""#), "{said:?}");
+}

@@ -185,6 +185,7 @@ pub(crate) fn expand(args: &TracedArgs, item: &ItemFn) -> syn::Result<TokenStrea
     let span_ident = private_ident("__at_span");
     let ret_ident = private_ident("__at_ret");
     let err_ident = private_ident("__at_err");
+    let out_ident = private_ident("__at_out");
 
     // start_span(..)
     let kind = format_ident!("{}", args.kind.variant());
@@ -222,7 +223,7 @@ pub(crate) fn expand(args: &TracedArgs, item: &ItemFn) -> syn::Result<TokenStrea
         quote! {
             #[allow(clippy::used_underscore_binding)]
             if #span_ident.is_recording() {
-                #span_ident.set_input_args(::std::vec![
+                #private::set_input_args(&mut #span_ident, ::std::vec![
                     #( (#arg_names, #private::capture!(&#arg_idents)) ),*
                 ]);
             }
@@ -244,7 +245,9 @@ pub(crate) fn expand(args: &TracedArgs, item: &ItemFn) -> syn::Result<TokenStrea
     let output_stmt = (args.capture_output() && ret.is_some()).then(|| {
         quote! {
             if #span_ident.is_recording() {
-                #span_ident.set_output_value(#private::capture_output!(#ret_ident));
+                if let ::core::option::Option::Some(#out_ident) = #private::capture_output!(#ret_ident) {
+                    #private::set_output_value(#span_ident, #out_ident);
+                }
             }
         }
     });

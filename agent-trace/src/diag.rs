@@ -1,7 +1,7 @@
 //! The SDK's own warnings: to stderr (or a hook), rate-limited per kind of message, so a burst of
 //! drops prints one line per interval with a count, never one line per span.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -83,6 +83,60 @@ impl RateLimited {
     }
 }
 
+/// A warning said once per process: for a mistake in how the SDK is used, which the first
+/// report is enough to find and fix.
+pub(crate) struct OnceWarning {
+    key: &'static str,
+    said: AtomicBool,
+}
+
+impl OnceWarning {
+    pub(crate) const fn new(key: &'static str) -> Self {
+        OnceWarning {
+            key,
+            said: AtomicBool::new(false),
+        }
+    }
+
+    /// Reports the warning if it has not been reported yet (one relaxed load after that).
+    #[inline]
+    pub(crate) fn warn(&self, message: impl FnOnce() -> String) {
+        if !self.said.load(Ordering::Relaxed) {
+            self.warn_first(message);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn warn_first(&self, message: impl FnOnce() -> String) {
+        if !self.said.swap(true, Ordering::Relaxed) {
+            emit(Diagnostic {
+                key: self.key,
+                message: message(),
+                count: 1,
+            });
+        }
+    }
+}
+
+/// `agent_trace::trace(..)` ran while no global provider is installed, so nothing is recorded.
+/// Said once per process.
+// Called from `trace()` (trace.rs) on its no-provider path.
+#[allow(dead_code)]
+#[cold]
+#[inline(never)]
+pub(crate) fn warn_no_global_provider() {
+    static NO_PROVIDER: OnceWarning = OnceWarning::new("no_global_provider");
+    NO_PROVIDER.warn(no_global_provider_message);
+}
+
+fn no_global_provider_message() -> String {
+    "agent_trace::trace(..) ran with no global provider set, so nothing is recorded: call \
+     agent_trace::set_global_provider(provider) once at startup, or start traces with \
+     provider.trace(..). (Said once per process.)"
+        .to_owned()
+}
+
 /// Reports a warning the way the SDK reports its own (to the hook, else stderr). For exporters
 /// and processors that must not fail but should not stay silent either.
 ///
@@ -101,5 +155,67 @@ pub(crate) fn emit(d: Diagnostic) {
     match HOOK.get() {
         Some(hook) => hook(&d),
         None => eprintln!("agent-trace: {}", d.message),
+    }
+}
+
+/// Test support: every diagnostic of this test binary, kept for inspection (installs the hook
+/// on first use; later calls reuse it).
+#[cfg(test)]
+pub(crate) fn captured() -> &'static std::sync::Mutex<Vec<Diagnostic>> {
+    use std::sync::Mutex;
+    static SEEN: Mutex<Vec<Diagnostic>> = Mutex::new(Vec::new());
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        assert!(
+            set_diagnostics_hook(|d| SEEN.lock().unwrap().push(d.clone())),
+            "another unit test installed a diagnostics hook: use diag::captured() instead"
+        );
+    });
+    &SEEN
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn said(key: &str) -> Vec<Diagnostic> {
+        captured()
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|d| d.key == key)
+            .cloned()
+            .collect()
+    }
+
+    #[test]
+    fn once_warning_is_said_once() {
+        static W: OnceWarning = OnceWarning::new("test_once_warning");
+        let _ = captured();
+        for i in 0..3 {
+            W.warn(|| format!("occurrence {i}"));
+        }
+        let seen = said("test_once_warning");
+        assert_eq!(seen.len(), 1, "{seen:?}");
+        assert_eq!(seen[0].message, "occurrence 0");
+        assert_eq!(seen[0].count, 1);
+    }
+
+    #[test]
+    fn no_global_provider_warning_names_the_fix_once() {
+        // The process-wide warning may already have been said by another test; a fresh one
+        // of the same kind shows what it says and that it says it once.
+        static W: OnceWarning = OnceWarning::new("test_no_global_provider");
+        let _ = captured();
+        W.warn(no_global_provider_message);
+        W.warn(no_global_provider_message);
+        warn_no_global_provider();
+        let seen = said("test_no_global_provider");
+        assert_eq!(seen.len(), 1, "{seen:?}");
+        assert!(
+            seen[0].message.contains("set_global_provider(provider)"),
+            "{seen:?}"
+        );
+        assert!(said("no_global_provider").len() <= 1);
     }
 }

@@ -30,8 +30,10 @@ pub trait Instrument: Future + Sized {
     /// is dropped), and ends when the future completes. Dropped before completion, the span
     /// ends with the error `"cancelled"`; a panic while polling ends it with the panic message
     /// and goes on unwinding.
-    fn in_span(self, span: Span) -> Instrumented<Self, NoHook> {
-        Instrumented::new(span, self, NoHook)
+    fn in_span(self, span: Span) -> Instrumented<Self> {
+        Instrumented {
+            inner: Hooked::new(span, self, NoHook),
+        }
     }
 
     /// Runs this future in the context that is current now, wherever it is polled later (for
@@ -53,10 +55,10 @@ impl<F: Future> Instrument for F {}
 
 /// The hook of a plain [`Instrument::in_span`]: records nothing about the output.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct NoHook;
+pub(crate) struct NoHook;
 
 /// What to record about a future's output when it completes (used by `#[traced]`).
-pub trait OutputHook<T> {
+pub(crate) trait OutputHook<T> {
     /// Called once with the finished span and the output, before the span ends.
     fn on_output(self, span: &mut Span, output: &T);
 }
@@ -74,30 +76,49 @@ impl<T, C: FnOnce(&mut Span, &T)> OutputHook<T> for C {
 }
 
 /// A future running inside a span; see [`Instrument::in_span`].
+#[pin_project]
+pub struct Instrumented<F> {
+    #[pin]
+    inner: Hooked<F, NoHook>,
+}
+
+impl<F> Instrumented<F> {
+    /// The span (it records nothing once the future has completed).
+    pub fn span(&self) -> &Span {
+        &self.inner.span
+    }
+}
+
+impl<F: Future> Future for Instrumented<F> {
+    type Output = F::Output;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
+        self.project().inner.poll(cx)
+    }
+}
+
+/// A future running inside a span, with a hook called on its output (`#[traced]` records the
+/// return value with it).
 #[pin_project(PinnedDrop)]
-pub struct Instrumented<F, H> {
+pub(crate) struct Hooked<F, H> {
     #[pin]
     fut: Option<F>,
     span: Span,
     hook: Option<H>,
 }
 
-impl<F, H> Instrumented<F, H> {
+impl<F, H> Hooked<F, H> {
     pub(crate) fn new(span: Span, fut: F, hook: H) -> Self {
-        Instrumented {
+        Hooked {
             fut: Some(fut),
             span,
             hook: Some(hook),
         }
     }
-
-    /// The span (it records nothing once the future has completed).
-    pub fn span(&self) -> &Span {
-        &self.span
-    }
 }
 
-impl<F: Future, H: OutputHook<F::Output>> Future for Instrumented<F, H> {
+impl<F: Future, H: OutputHook<F::Output>> Future for Hooked<F, H> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
@@ -121,7 +142,7 @@ impl<F: Future, H: OutputHook<F::Output>> Future for Instrumented<F, H> {
 }
 
 #[pinned_drop]
-impl<F, H> PinnedDrop for Instrumented<F, H> {
+impl<F, H> PinnedDrop for Hooked<F, H> {
     fn drop(self: Pin<&mut Self>) {
         let mut this = self.project();
         if this.fut.is_none() {

@@ -69,6 +69,7 @@ mod clock;
 mod context;
 mod current;
 mod diag;
+pub mod guide;
 mod id;
 mod instrument;
 mod kinds;
@@ -86,6 +87,7 @@ mod trace;
 pub mod __private;
 pub mod testing;
 
+#[doc = include_str!("docs/traced.md")]
 pub use agent_trace_macros::traced;
 #[cfg(feature = "pipeline")]
 pub use batch::{
@@ -97,7 +99,7 @@ pub use context::{Context, ContextGuard};
 pub use current::{current_span, CurrentSpan};
 pub use diag::{emit_diagnostic, set_diagnostics_hook, Diagnostic};
 pub use id::{IdParseError, SpanId, TraceId};
-pub use instrument::{Instrument, Instrumented, NoHook, OutputHook, WithContext};
+pub use instrument::{Instrument, Instrumented, WithContext};
 pub use kinds::{
     agent_span, custom_span, function_span, generation_span, guardrail_span, handoff_span,
     mcp_tools_span, response_span, span_of_kind,

@@ -239,24 +239,6 @@ impl Span {
         self.record_mut(|r| r.set_output(to_value(output)));
     }
 
-    /// Records captured function arguments (used by `#[traced]`).
-    ///
-    /// ```
-    /// agent_trace::function_span("f").set_input_args(vec![("id", serde_json::json!(1))]);
-    /// ```
-    pub fn set_input_args(&mut self, args: Vec<(&'static str, Value)>) {
-        self.record_mut(|r| r.set_input_args(args));
-    }
-
-    /// Records an already-captured output value (used by `#[traced]`).
-    ///
-    /// ```
-    /// agent_trace::function_span("f").set_output_value(serde_json::json!(1));
-    /// ```
-    pub fn set_output_value(&mut self, value: Value) {
-        self.record_mut(|r| r.set_output(value));
-    }
-
     /// Marks the span failed.
     ///
     /// ```
