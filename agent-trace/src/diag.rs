@@ -122,7 +122,6 @@ impl OnceWarning {
 /// `agent_trace::trace(..)` ran while no global provider is installed, so nothing is recorded.
 /// Said once per process.
 // Called from `trace()` (trace.rs) on its no-provider path.
-#[allow(dead_code)]
 #[cold]
 #[inline(never)]
 pub(crate) fn warn_no_global_provider() {
@@ -132,7 +131,7 @@ pub(crate) fn warn_no_global_provider() {
 
 fn no_global_provider_message() -> String {
     "agent_trace::trace(..) ran with no global provider set, so nothing is recorded: call \
-     agent_trace::set_global_provider(provider) once at startup, or start traces with \
+     agent_trace::set_global_provider(&provider) once at startup, or start traces with \
      provider.trace(..). (Said once per process.)"
         .to_owned()
 }
@@ -213,7 +212,7 @@ mod tests {
         let seen = said("test_no_global_provider");
         assert_eq!(seen.len(), 1, "{seen:?}");
         assert!(
-            seen[0].message.contains("set_global_provider(provider)"),
+            seen[0].message.contains("set_global_provider(&provider)"),
             "{seen:?}"
         );
         assert!(said("no_global_provider").len() <= 1);

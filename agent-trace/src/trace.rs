@@ -32,7 +32,7 @@ pub fn trace(workflow_name: impl Into<Str>) -> TraceBuilder {
     match global_provider() {
         Some(provider) => provider.trace(workflow_name),
         None => {
-            note_no_global_provider();
+            crate::diag::warn_no_global_provider();
             TraceBuilder::with_provider(None, workflow_name.into())
         }
     }
@@ -256,18 +256,4 @@ impl<F> PinnedDrop for TraceFuture<F> {
             fut.set(None);
         }
     }
-}
-
-/// Says once per process that traces are no-ops because no global provider is installed.
-#[cold]
-#[inline(never)]
-fn note_no_global_provider() {
-    static SAID: std::sync::Once = std::sync::Once::new();
-    SAID.call_once(|| {
-        crate::diag::emit(crate::diag::Diagnostic {
-            key: "no_global_provider",
-            message: "agent_trace::trace() was called with no global provider installed, so nothing is recorded; call agent_trace::set_global_provider(&provider) at startup, or start traces with provider.trace(..)".to_owned(),
-            count: 1,
-        })
-    });
 }
