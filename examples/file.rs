@@ -10,6 +10,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use agent_trace::Record;
 use agent_trace::{current_span, traced, BatchProcessor, TracerProvider, Usage};
 use agent_trace_exporters::jsonl::read_items;
 use agent_trace_exporters::JsonlExporter;

@@ -11,6 +11,7 @@
 
 use std::time::Duration;
 
+use agent_trace::Record;
 use agent_trace::{current_span, traced, BatchProcessor, Instrument, TracerProvider, Usage};
 use agent_trace_exporters::{ConsoleExporter, JsonlExporter};
 use serde::Serialize;

@@ -4,6 +4,7 @@ mod common;
 
 use std::time::Duration;
 
+use agent_trace::Record;
 use agent_trace::{custom_span, Context, Instrument, SpanRecord};
 use common::{assert_parent, by_name, collecting};
 use futures::stream::{FuturesUnordered, StreamExt};

@@ -2,6 +2,7 @@
 //! and what `#[traced]` records has the shape the SDK wrote in the fixture.
 
 use agent_trace::testing::CollectingProcessor;
+use agent_trace::Record;
 use agent_trace::{
     traced, ExportItem, SpanData, SpanError, SpanId, SpanRecord, Timestamp, TraceId, TraceRecord,
     TracerProvider, Usage,

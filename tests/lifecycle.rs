@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use agent_trace::testing::CollectingProcessor;
+use agent_trace::Record;
 use agent_trace::{custom_span, Instrument, SpanRecord, TracerProvider, TracingProcessor};
 use common::{by_name, collecting};
 use futures::FutureExt;

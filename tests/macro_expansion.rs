@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use agent_trace::testing::CollectingProcessor;
+use agent_trace::Record;
 use agent_trace::{traced, SpanData, SpanRecord, TracerProvider};
 use async_trait::async_trait;
 use serde::Serialize;

@@ -254,7 +254,7 @@ pub(crate) fn expand(args: &TracedArgs, item: &ItemFn) -> syn::Result<TokenStrea
     let err_stmt = (args.capture_err() && ret.is_some()).then(|| {
         quote! {
             if let ::core::option::Option::Some(#err_ident) = #private::capture_error!(#ret_ident) {
-                #span_ident.set_error(#err_ident);
+                #private::set_error(#span_ident, #err_ident);
             }
         }
     });

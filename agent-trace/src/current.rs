@@ -1,11 +1,7 @@
 //! [`current_span`]: recording on the running span from nested code.
 
-use serde::Serialize;
-
 use crate::context::{self, peek_active};
 use crate::id::{SpanId, TraceId};
-use crate::model::{SpanError, SpanRecord, Str, Usage};
-use crate::span::to_value;
 
 /// The span of the code that is running, to record on it from nested code.
 ///
@@ -14,8 +10,10 @@ use crate::span::to_value;
 /// thread given a [`Context`](crate::Context), the parent span belongs to someone else: methods that change
 /// a span do nothing there (check [`CurrentSpan::is_recording`]) — start a child span instead.
 ///
+/// Recording goes through [`Record`](crate::Record), the same methods as on a [`Span`](crate::Span).
+///
 /// ```
-/// use agent_trace::{current_span, Usage};
+/// use agent_trace::{current_span, Record, Usage};
 ///
 /// async fn call_model() -> String {
 ///     current_span().record_usage(Usage::tokens(12, 5));
@@ -63,75 +61,5 @@ impl CurrentSpan {
     /// ```
     pub fn is_recording(&self) -> bool {
         context::with_live(|l| l.is_some())
-    }
-
-    /// Changes the current span's record; returns `false` if no live span was reachable.
-    ///
-    /// ```
-    /// let reached = agent_trace::current_span().record_mut(|r| r.set_model("gpt-4o"));
-    /// assert!(!reached);
-    /// ```
-    pub fn record_mut(&self, f: impl FnOnce(&mut SpanRecord)) -> bool {
-        context::with_live(|l| match l {
-            Some(l) => {
-                f(l);
-                true
-            }
-            None => false,
-        })
-    }
-
-    /// Adds token usage to the current generation or response span.
-    ///
-    /// ```
-    /// agent_trace::current_span().record_usage(agent_trace::Usage::tokens(12, 5));
-    /// ```
-    pub fn record_usage(&self, usage: Usage) {
-        self.record_mut(|r| r.record_usage(usage));
-    }
-
-    /// Records the current span's output (see [`SpanRecord::set_output`]).
-    ///
-    /// ```
-    /// agent_trace::current_span().set_output(&serde_json::json!([{"role": "assistant", "content": "hi"}]));
-    /// ```
-    pub fn set_output<T: Serialize + ?Sized>(&self, output: &T) {
-        self.record_mut(|r| r.set_output(to_value(output)));
-    }
-
-    /// Records the current span's input (see [`SpanRecord::set_input`]).
-    ///
-    /// ```
-    /// agent_trace::current_span().set_input("where is my refund?");
-    /// ```
-    pub fn set_input<T: Serialize + ?Sized>(&self, input: &T) {
-        self.record_mut(|r| r.set_input(to_value(input)));
-    }
-
-    /// Sets the current span's model.
-    ///
-    /// ```
-    /// agent_trace::current_span().set_model("gpt-4o-mini");
-    /// ```
-    pub fn set_model(&self, model: impl Into<Str>) {
-        self.record_mut(|r| r.set_model(model));
-    }
-
-    /// Sets a field of the current custom span's data.
-    ///
-    /// ```
-    /// agent_trace::current_span().set_attribute("cache_hit", &true);
-    /// ```
-    pub fn set_attribute<T: Serialize + ?Sized>(&self, key: &str, value: &T) {
-        self.record_mut(|r| r.set_attribute(key, to_value(value)));
-    }
-
-    /// Marks the current span failed.
-    ///
-    /// ```
-    /// agent_trace::current_span().set_error(agent_trace::SpanError::new("rate limited"));
-    /// ```
-    pub fn set_error(&self, error: SpanError) {
-        self.record_mut(|r| r.set_error(error));
     }
 }

@@ -10,6 +10,7 @@ use crate::context::Active;
 use crate::model::SpanError;
 use crate::span::Span;
 use crate::Context;
+use crate::Record;
 
 /// Attaches spans and contexts to futures. Implemented for every future.
 ///

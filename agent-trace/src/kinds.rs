@@ -31,6 +31,7 @@ named_constructor!(
     /// A function (tool call) span under the current span.
     ///
     /// ```
+    /// use agent_trace::Record;
     /// let mut span = agent_trace::function_span("lookup_invoice");
     /// span.set_input(&serde_json::json!({"id": 42}));
     /// ```
@@ -49,6 +50,7 @@ named_constructor!(
     /// A guardrail span under the current span; record the verdict with `set_output(&bool)`.
     ///
     /// ```
+    /// use agent_trace::Record;
     /// let mut span = agent_trace::guardrail_span("no_pii");
     /// span.set_output(&false);
     /// ```

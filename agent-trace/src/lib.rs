@@ -7,7 +7,7 @@
 //! ## In one screen
 //!
 //! ```
-//! use agent_trace::{current_span, traced, Instrument, TracerProvider, Usage};
+//! use agent_trace::{current_span, traced, Instrument, Record, TracerProvider, Usage};
 //! use agent_trace::testing::CollectingProcessor;
 //!
 //! #[traced(kind = "agent", tools = ["lookup_invoice"], handoffs = ["billing"])]
@@ -77,6 +77,7 @@ mod model;
 mod processor;
 pub mod propagation;
 mod provider;
+mod recording;
 #[cfg(feature = "tokio")]
 mod runtime;
 mod span;
@@ -110,10 +111,36 @@ pub use provider::{
     global_provider, is_enabled, set_enabled, set_global_provider, TracerProvider,
     TracerProviderBuilder,
 };
+pub use recording::Record;
 #[cfg(feature = "tokio")]
 pub use runtime::{spawn, spawn_blocking};
 pub use span::Span;
 pub use trace::{trace, Trace, TraceBuilder, TraceFuture};
+
+/// What most instrumented code needs, in one import.
+///
+/// ```
+/// use agent_trace::prelude::*;
+///
+/// #[traced(kind = "function")]
+/// async fn lookup(id: u64) -> u64 {
+///     current_span().set_attribute("cache", &"miss"); // ignored: function spans have no free-form data
+///     id
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let provider = TracerProvider::builder().build();
+/// provider.trace("wf").run(async {
+///     lookup(1).in_span(custom_span("outer")).await;
+/// }).await;
+/// # }
+/// ```
+pub mod prelude {
+    pub use crate::{
+        agent_span, current_span, custom_span, function_span, generation_span, trace, traced,
+        Context, Instrument, Record, Span, SpanError, TracerProvider, Usage,
+    };
+}
 
 /// The text of a panic payload.
 pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {

@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::instrument::Hooked;
 use crate::model::*;
 use crate::span::Span;
+use crate::Record;
 
 pub use crate::model::SpanKind;
 pub use serde_json;
@@ -59,7 +60,13 @@ pub fn set_input_args(span: &mut Span, args: Vec<(&'static str, Value)>) {
 /// Records the captured return value of a `#[traced]` function as the span's output.
 #[inline]
 pub fn set_output_value(span: &mut Span, value: Value) {
-    span.record_mut(|r| r.set_output(value));
+    span.record_mut(|r| r.put_output(value));
+}
+
+/// Records a captured `Err` on a `#[traced]` function's span.
+#[inline]
+pub fn set_error(span: &mut Span, error: SpanError) {
+    span.record_mut(|r| r.put_error(error));
 }
 
 /// Runs a `#[traced]` async body inside its span; `on_return` sees the output before the span

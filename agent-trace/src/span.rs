@@ -11,6 +11,7 @@ use crate::id::{SpanId, TraceId};
 use crate::model::*;
 use crate::provider::ProviderRef;
 use crate::Context;
+use crate::Record;
 
 /// A span that is running. It ends when [`end`](Span::end) is called or when it is dropped,
 /// and is then handed to the provider's processors.
@@ -199,55 +200,6 @@ impl Span {
         }
     }
 
-    /// Changes the record directly (does nothing on a span that does not record).
-    ///
-    /// ```
-    /// let mut span = agent_trace::custom_span("x");
-    /// span.record_mut(|r| r.set_attribute("k", serde_json::json!(1)));
-    /// ```
-    pub fn record_mut(&mut self, f: impl FnOnce(&mut SpanRecord)) {
-        if let Some(r) = &mut self.record {
-            f(r);
-        }
-    }
-
-    /// Adds token usage (generation and response spans).
-    ///
-    /// ```
-    /// agent_trace::generation_span().record_usage(agent_trace::Usage::tokens(3, 4));
-    /// ```
-    pub fn record_usage(&mut self, usage: Usage) {
-        self.record_mut(|r| r.record_usage(usage));
-    }
-
-    /// Records the input (see [`SpanRecord::set_input`]); values that cannot be serialized
-    /// are recorded as a marker string.
-    ///
-    /// ```
-    /// agent_trace::function_span("f").set_input(&serde_json::json!({"id": 1}));
-    /// ```
-    pub fn set_input<T: Serialize + ?Sized>(&mut self, input: &T) {
-        self.record_mut(|r| r.set_input(to_value(input)));
-    }
-
-    /// Records the output (see [`SpanRecord::set_output`]).
-    ///
-    /// ```
-    /// agent_trace::function_span("f").set_output("done");
-    /// ```
-    pub fn set_output<T: Serialize + ?Sized>(&mut self, output: &T) {
-        self.record_mut(|r| r.set_output(to_value(output)));
-    }
-
-    /// Marks the span failed.
-    ///
-    /// ```
-    /// agent_trace::function_span("f").set_error(agent_trace::SpanError::new("timeout"));
-    /// ```
-    pub fn set_error(&mut self, error: SpanError) {
-        self.record_mut(|r| r.set_error(error));
-    }
-
     /// Sets a field of a custom span's data.
     ///
     /// ```
@@ -255,7 +207,7 @@ impl Span {
     /// # drop(span);
     /// ```
     pub fn with_attribute<T: Serialize>(mut self, key: &str, value: T) -> Span {
-        self.record_mut(|r| r.set_attribute(key, to_value(&value)));
+        self.record_mut(|r| r.put_attribute(key, to_value(&value)));
         self
     }
 
@@ -266,7 +218,7 @@ impl Span {
     /// # drop(span);
     /// ```
     pub fn with_model(mut self, model: impl Into<Str>) -> Span {
-        self.record_mut(|r| r.set_model(model));
+        self.record_mut(|r| r.put_model(model));
         self
     }
 
@@ -344,7 +296,7 @@ impl Span {
         match catch_unwind(AssertUnwindSafe(|| self.enter_for(f))) {
             Ok(r) => r,
             Err(payload) => {
-                self.set_error(panic_error(&*payload));
+                self.record_mut(|r| r.put_error(panic_error(&*payload)));
                 self.end_now();
                 resume_unwind(payload)
             }

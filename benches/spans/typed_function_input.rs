@@ -6,6 +6,7 @@
 use std::hint::black_box;
 use std::sync::LazyLock;
 
+use agent_trace::Record;
 use divan::counter::ItemsCount;
 use divan::Bencher;
 

@@ -5,7 +5,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use agent_trace::{
-    current_span, handoff_span, traced, BatchProcessor, TracerProvider, TracingExporter, Usage,
+    current_span, handoff_span, traced, BatchProcessor, Record, TracerProvider, TracingExporter,
+    Usage,
 };
 
 #[derive(Debug)]

@@ -52,6 +52,7 @@ fn as_messages(role: &'static str, value: Value) -> Value {
 /// Said once per process when token usage is recorded on a kind that has no usage field.
 static USAGE_IGNORED: OnceWarning = OnceWarning::new("usage_ignored");
 
+/// The effect of each [`Record`](crate::Record) method on a record, by span kind.
 impl SpanRecord {
     /// Records the captured arguments of a `#[traced]` function as the span's input: JSON text
     /// of `{"arg": value, …}` in argument order on a function span, the single argument (or
@@ -61,12 +62,12 @@ impl SpanRecord {
         match (&mut self.data, args.len()) {
             (SpanData::Generation(_), 1) | (SpanData::Speech(_), 1) => {
                 let value = args.pop().map(|(_, v)| v).unwrap_or(Value::Null);
-                self.set_input(value);
+                self.put_input(value);
             }
             (SpanData::Function(d), _) => d.input = Some(args_text(&args)),
             (SpanData::Speech(d), _) => d.input = Some(args_text(&args)),
             (SpanData::SpeechGroup(d), _) => d.input = Some(args_text(&args)),
-            _ => self.set_input(args_object(args)),
+            _ => self.put_input(args_object(args)),
         }
     }
 
@@ -74,15 +75,7 @@ impl SpanRecord {
     /// value on a generation (plain text becomes `[{"role": "user", "content": text}]`, the
     /// OpenAI Agents SDK's message list), `data.input` on a custom span. Kinds without an input
     /// field ignore it.
-    ///
-    /// ```
-    /// # use agent_trace::*;
-    /// let mut r = SpanRecord::new(TraceId::random(), None, SpanData::custom("c"));
-    /// r.set_input(serde_json::json!("hi"));
-    /// let SpanData::Custom(c) = &r.data else { unreachable!() };
-    /// assert_eq!(c.data["input"], "hi");
-    /// ```
-    pub fn set_input(&mut self, value: Value) {
+    pub(crate) fn put_input(&mut self, value: Value) {
         match &mut self.data {
             SpanData::Function(d) => d.input = Some(as_text(value)),
             SpanData::Generation(d) => d.input = Some(as_messages("user", value)),
@@ -102,15 +95,7 @@ impl SpanRecord {
     /// (from a boolean, or an object with `triggered` or `tripwire_triggered`), the response id
     /// on a response span (from a string), the tool list on an MCP span, `data.output` on a
     /// custom span.
-    ///
-    /// ```
-    /// # use agent_trace::*;
-    /// let mut r = SpanRecord::new(TraceId::random(), None, SpanData::empty(SpanKind::Guardrail));
-    /// r.set_output(serde_json::json!(true));
-    /// let SpanData::Guardrail(g) = &r.data else { unreachable!() };
-    /// assert!(g.triggered);
-    /// ```
-    pub fn set_output(&mut self, value: Value) {
+    pub(crate) fn put_output(&mut self, value: Value) {
         match &mut self.data {
             SpanData::Function(d) => d.output = (!value.is_null()).then(|| as_text(value)),
             SpanData::Generation(d) => d.output = Some(as_messages("assistant", value)),
@@ -149,15 +134,7 @@ impl SpanRecord {
     /// Adds token usage to a generation or response span (`data.usage` on a custom span).
     /// Other kinds have no usage field: the usage is dropped, and the first time in the process
     /// a diagnostic says so (see [`set_diagnostics_hook`](crate::set_diagnostics_hook)).
-    ///
-    /// ```
-    /// # use agent_trace::*;
-    /// let mut r = SpanRecord::new(TraceId::random(), None, SpanData::empty(SpanKind::Generation));
-    /// r.record_usage(Usage::tokens(12, 5));
-    /// r.record_usage(Usage::tokens(1, 1));
-    /// assert_eq!(r.data.usage().unwrap().total(), 19);
-    /// ```
-    pub fn record_usage(&mut self, usage: Usage) {
+    pub(crate) fn put_usage(&mut self, usage: Usage) {
         let slot = match &mut self.data {
             SpanData::Generation(d) => &mut d.usage,
             SpanData::Response(d) => &mut d.usage,
@@ -186,14 +163,7 @@ impl SpanRecord {
     }
 
     /// Sets the model of a generation, transcription or speech span.
-    ///
-    /// ```
-    /// # use agent_trace::*;
-    /// let mut r = SpanRecord::new(TraceId::random(), None, SpanData::empty(SpanKind::Generation));
-    /// r.set_model("gpt-4o-mini");
-    /// assert_eq!(r.data.name(), Some("gpt-4o-mini"));
-    /// ```
-    pub fn set_model(&mut self, model: impl Into<Str>) {
+    pub(crate) fn put_model(&mut self, model: impl Into<Str>) {
         match &mut self.data {
             SpanData::Generation(d) => d.model = Some(model.into()),
             SpanData::Transcription(d) => d.model = Some(model.into()),
@@ -203,13 +173,7 @@ impl SpanRecord {
     }
 
     /// Sets one model setting (temperature, …) on a generation, transcription or speech span.
-    ///
-    /// ```
-    /// # use agent_trace::*;
-    /// let mut r = SpanRecord::new(TraceId::random(), None, SpanData::empty(SpanKind::Generation));
-    /// r.set_model_config("temperature", serde_json::json!(0.2));
-    /// ```
-    pub fn set_model_config(&mut self, key: &str, value: Value) {
+    pub(crate) fn put_model_config(&mut self, key: &str, value: Value) {
         let slot = match &mut self.data {
             SpanData::Generation(d) => &mut d.model_config,
             SpanData::Transcription(d) => &mut d.model_config,
@@ -221,27 +185,14 @@ impl SpanRecord {
     }
 
     /// Sets a field of a custom span's `data` (other kinds have no free-form data and ignore it).
-    ///
-    /// ```
-    /// # use agent_trace::*;
-    /// let mut r = SpanRecord::new(TraceId::random(), None, SpanData::custom("c"));
-    /// r.set_attribute("hit", serde_json::json!(true));
-    /// ```
-    pub fn set_attribute(&mut self, key: &str, value: Value) {
+    pub(crate) fn put_attribute(&mut self, key: &str, value: Value) {
         if let SpanData::Custom(d) = &mut self.data {
             d.data.insert(key.to_owned(), value);
         }
     }
 
     /// Marks the span failed. A later error replaces an earlier one.
-    ///
-    /// ```
-    /// # use agent_trace::*;
-    /// let mut r = SpanRecord::new(TraceId::random(), None, SpanData::custom("c"));
-    /// r.set_error(SpanError::new("boom"));
-    /// assert_eq!(r.error.unwrap().message, "boom");
-    /// ```
-    pub fn set_error(&mut self, error: SpanError) {
+    pub(crate) fn put_error(&mut self, error: SpanError) {
         self.error = Some(Box::new(error));
     }
 }
@@ -284,13 +235,13 @@ mod tests {
     #[test]
     fn function_output_null_records_no_output() {
         let mut r = record(SpanKind::Function);
-        r.set_output(json!("done"));
-        r.set_output(Value::Null);
+        r.put_output(json!("done"));
+        r.put_output(Value::Null);
         let SpanData::Function(f) = &r.data else {
             unreachable!()
         };
         assert_eq!(f.output, None);
-        r.set_output(json!({"n": 1}));
+        r.put_output(json!({"n": 1}));
         let SpanData::Function(f) = &r.data else {
             unreachable!()
         };
@@ -301,7 +252,7 @@ mod tests {
     fn generation_text_becomes_a_message_list() {
         let mut r = record(SpanKind::Generation);
         r.set_input_args(vec![("prompt", json!("hi"))]);
-        r.set_output(json!("hello"));
+        r.put_output(json!("hello"));
         let SpanData::Generation(g) = &r.data else {
             unreachable!()
         };
@@ -312,7 +263,7 @@ mod tests {
         );
         // Messages given as messages stay as they are.
         let messages = json!([{"role": "assistant", "content": "x"}, {"role": "tool"}]);
-        r.set_output(messages.clone());
+        r.put_output(messages.clone());
         let SpanData::Generation(g) = &r.data else {
             unreachable!()
         };
@@ -325,9 +276,9 @@ mod tests {
     fn usage_on_a_kind_without_usage_is_said_once() {
         let seen = crate::diag::captured();
         let mut f = record(SpanKind::Function);
-        f.record_usage(Usage::tokens(1, 2));
-        f.record_usage(Usage::tokens(1, 2));
-        record(SpanKind::Agent).record_usage(Usage::tokens(3, 4));
+        f.put_usage(Usage::tokens(1, 2));
+        f.put_usage(Usage::tokens(1, 2));
+        record(SpanKind::Agent).put_usage(Usage::tokens(3, 4));
         assert!(f.data.usage().is_none());
         let said: Vec<_> = seen
             .lock()
@@ -341,7 +292,7 @@ mod tests {
         assert!(said[0].message.contains("generation_span()"), "{said:?}");
         // Kinds with usage say nothing.
         let mut g = record(SpanKind::Generation);
-        g.record_usage(Usage::tokens(1, 2));
+        g.put_usage(Usage::tokens(1, 2));
         assert_eq!(g.data.usage().map(Usage::total), Some(3));
     }
 }
