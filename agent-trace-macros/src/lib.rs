@@ -76,9 +76,11 @@
 //! * plain `fn` — the body runs inside a closure; `return` and `?` keep
 //!   their meaning.
 //! * `fn ... -> impl Future<Output = T>` — the span starts when the function
-//!   is called and ends when the returned future completes. Code in the body
-//!   that runs before the future is returned is not inside the span; only the
-//!   returned future is.
+//!   is called and ends when the returned future completes. The whole body
+//!   runs with the span current, including the code that runs before the
+//!   future is returned (spans started there are its children; a panic there
+//!   ends the span with the panic message), and so does every poll of the
+//!   returned future.
 //! * methods inside an `#[async_trait]` `impl` or `trait` (put `#[traced]` on
 //!   the method, `#[async_trait]` on the block), and any function whose body
 //!   ends in `Box::pin(async move { .. })` and which returns
