@@ -270,3 +270,53 @@ impl Worker {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{SpanData, SpanRecord};
+
+    fn worker(tx: mpsc::Sender<LaneMsg>) -> Worker {
+        Worker {
+            queue: Queue::new(16, 8),
+            lanes: vec![LaneHandle {
+                name: "slow".into(),
+                tx,
+                counters: Arc::new(LaneCounters::default()),
+                stalled: AtomicBool::new(false),
+            }],
+            max_batch_size: 4,
+            schedule_delay: Duration::from_secs(1),
+            lane_full_timeout: Duration::from_millis(20),
+            pending: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    fn one_item() -> Vec<ExportItem> {
+        let r = SpanRecord::new(crate::TraceId::random(), None, SpanData::custom("s"));
+        vec![ExportItem::Span(r)]
+    }
+
+    #[tokio::test]
+    async fn a_full_lane_is_waited_for_once_then_skipped_until_it_has_room() {
+        let (tx, mut rx) = mpsc::channel(1);
+        let w = worker(tx);
+        let lane = &w.lanes[0];
+        let dropped = || lane.counters.dropped.load(Ordering::Relaxed);
+
+        w.dispatch(&mut one_item()).await; // fills the lane
+        assert_eq!(dropped(), 0);
+        w.dispatch(&mut one_item()).await; // waits, then drops
+        assert_eq!(dropped(), 1);
+        assert!(lane.stalled.load(Ordering::Relaxed));
+        w.dispatch(&mut one_item()).await; // stalled: dropped without waiting
+        assert_eq!(dropped(), 2);
+
+        // The lane takes its batch: it has room again and is no longer stalled.
+        assert!(matches!(rx.recv().await, Some(LaneMsg::Batch(_))));
+        w.dispatch(&mut one_item()).await;
+        assert_eq!(dropped(), 2);
+        assert!(!lane.stalled.load(Ordering::Relaxed));
+        assert_eq!(lane.counters.in_flight.load(Ordering::Relaxed), 2);
+    }
+}
