@@ -149,12 +149,12 @@ impl BatchProcessorBuilder {
         self
     }
 
-    /// How long the export thread waits for room when an exporter's lane already holds as many
-    /// batches as it can queue (`max_queue_size / max_batch_size`, at least 4) (default
-    /// 100 ms). The export thread feeds every exporter, so this wait holds up the others: keep
-    /// it short. A lane still full after it is stalled: the batch is dropped for that exporter
-    /// (counted in `dropped_export_failed`, with a warning), and so are the next ones, without
-    /// waiting, until the lane has room again. The other exporters still get every batch.
+    /// How long the export thread waits for room in an exporter's lane when the lane already
+    /// holds its limit of batches (`max_queue_size / max_batch_size`, at least 4). Default
+    /// 100 ms. This wait holds up every other exporter, so keep it short. A lane still full
+    /// afterwards counts as stalled: the batch is dropped for that exporter only (counted in
+    /// `dropped_export_failed`, with a warning), and so are later batches, without waiting,
+    /// until the lane has room again.
     pub fn lane_full_timeout(mut self, d: Duration) -> Self {
         self.lane_full_timeout = d;
         self

@@ -134,7 +134,7 @@ impl Worker {
                 }
                 Wake::Command(Command::Shutdown(timeout, reply)) => {
                     QUEUE_FULL.flush(queue_full_message);
-                    self.queue.close();
+                    // `finish` closes the queue on its first poll, which `timeout` always makes.
                     // Past the timeout, what is still in flight stays counted as in flight.
                     let r = tokio::time::timeout(timeout, self.finish(&mut buf, tasks))
                         .await
