@@ -8,7 +8,7 @@
 //! - the start of the response body (up to [`MAX_ERROR_BODY`] bytes) goes into the message.
 
 use std::io::Write;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use agent_trace::ExportError;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE};
@@ -42,7 +42,7 @@ pub enum HttpSetupError {
         reason: String,
     },
     /// An https endpoint, but TLS support was not compiled in.
-    #[error("endpoint {url:?} uses https, but agent-trace-exporters was built without TLS; enable its `tls` feature, or use an http:// endpoint")]
+    #[error("endpoint {url:?} uses https, but agent-trace-exporters was built without TLS (its default features were turned off); enable its `tls` feature, or use an http:// endpoint")]
     TlsRequired {
         /// The URL given.
         url: String,
@@ -253,64 +253,16 @@ pub(crate) fn gzip(body: &[u8]) -> std::io::Result<Vec<u8>> {
     encoder.finish()
 }
 
-/// Reads a `Retry-After` value: delta-seconds (`120`) or an HTTP-date
-/// (`Wed, 21 Oct 2015 07:28:00 GMT`, relative to `now`; a date in the past gives zero).
+/// Reads a `Retry-After` value: delta-seconds (`120`) or an HTTP-date in any of the three
+/// forms HTTP recipients must accept (`Wed, 21 Oct 2015 07:28:00 GMT`, RFC 850, asctime),
+/// relative to `now`; a date in the past gives zero.
 pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if let Ok(secs) = value.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
-    let at = parse_http_date(value)?;
-    let now = now.duration_since(UNIX_EPOCH).ok()?.as_secs();
-    Some(Duration::from_secs(at.saturating_sub(now)))
-}
-
-/// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) into Unix seconds.
-fn parse_http_date(value: &str) -> Option<u64> {
-    let rest = value.split_once(", ").map_or(value, |(_, rest)| rest);
-    let mut parts = rest.split_ascii_whitespace();
-    let day: u64 = parts.next()?.parse().ok()?;
-    let month = match parts.next()? {
-        "Jan" => 1,
-        "Feb" => 2,
-        "Mar" => 3,
-        "Apr" => 4,
-        "May" => 5,
-        "Jun" => 6,
-        "Jul" => 7,
-        "Aug" => 8,
-        "Sep" => 9,
-        "Oct" => 10,
-        "Nov" => 11,
-        "Dec" => 12,
-        _ => return None,
-    };
-    let year: u64 = parts.next()?.parse().ok()?;
-    let mut hms = parts.next()?.split(':');
-    let hour: u64 = hms.next()?.parse().ok()?;
-    let minute: u64 = hms.next()?.parse().ok()?;
-    let second: u64 = hms.next()?.parse().ok()?;
-    if parts.next()? != "GMT"
-        || !(1..=31).contains(&day)
-        || !(1970..=9999).contains(&year)
-        || hour > 23
-        || minute > 59
-        || second > 60
-    {
-        return None;
-    }
-    Some(days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: u64, month: u64, day: u64) -> u64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y / 400;
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    (era * 146_097 + doe).saturating_sub(719_468)
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 /// `Content-Type` as a header map entry.
@@ -323,6 +275,7 @@ pub(crate) fn content_type(value: &'static str) -> HeaderMap {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::UNIX_EPOCH;
 
     #[test]
     fn retry_after_forms() {
@@ -348,12 +301,20 @@ mod tests {
     }
 
     #[test]
-    fn civil_days() {
-        assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+    fn retry_after_obsolete_date_forms() {
+        let now = UNIX_EPOCH + Duration::from_secs(784_111_770); // Sun, 06 Nov 1994 08:49:30 GMT
+        let seven = Some(Duration::from_secs(7));
         assert_eq!(
-            parse_http_date("Wed, 21 Oct 2015 07:28:00 GMT"),
-            Some(1_445_412_480)
+            parse_retry_after("Sunday, 06-Nov-94 08:49:37 GMT", now),
+            seven
+        );
+        assert_eq!(parse_retry_after("Sun Nov  6 08:49:37 1994", now), seven);
+        assert_eq!(
+            parse_retry_after(
+                " Wed, 21 Oct 2015 07:28:00 GMT ",
+                UNIX_EPOCH + Duration::from_secs(1_445_412_470)
+            ),
+            Some(Duration::from_secs(10))
         );
     }
 
@@ -368,11 +329,11 @@ mod tests {
             parse_endpoint("not a url"),
             Err(HttpSetupError::InvalidEndpoint { .. })
         ));
-        if !cfg!(feature = "tls") {
-            assert!(matches!(
-                parse_endpoint("https://api.openai.com/v1/traces/ingest"),
-                Err(HttpSetupError::TlsRequired { .. })
-            ));
+        let https = parse_endpoint("https://api.openai.com/v1/traces/ingest");
+        if cfg!(feature = "tls") {
+            assert!(https.is_ok(), "{https:?}");
+        } else {
+            assert!(matches!(https, Err(HttpSetupError::TlsRequired { .. })));
         }
     }
 

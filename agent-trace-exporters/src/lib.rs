@@ -11,7 +11,7 @@
 //! | `jsonl` (default) | [`JsonlExporter`] | OpenAI-Agents-SDK-shaped JSON lines, rotated files |
 //! | `otlp` | `OtlpExporter` | OTLP/HTTP protobuf or JSON, GenAI semantic conventions (mapping table in `otlp`) |
 //! | `openai` | `OpenAiExporter` | the OpenAI traces-ingest endpoint (the OpenAI traces dashboard) |
-//! | `tls` | — | https endpoints for the HTTP exporters (rustls) |
+//! | `tls` (default) | — | https endpoints for `otlp` and `openai` (rustls); turn default features off for a plain-http build |
 //!
 //! ```no_run
 //! use agent_trace::{BatchProcessor, TracerProvider};

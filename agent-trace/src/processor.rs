@@ -1,14 +1,13 @@
 //! The two extension points: [`TracingProcessor`] sees every trace and span as it starts and
 //! ends; [`TracingExporter`] sends finished batches somewhere.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::time::Duration;
 
 use crate::model::{ExportItem, SpanRecord, TraceRecord};
 
-/// A boxed, sendable future, as returned by the async methods of the traits here.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+/// A boxed, sendable future, as returned by the async methods of the traits here:
+/// `Pin<Box<dyn Future<Output = T> + Send + 'a>>`, the same type as `futures::future::BoxFuture`.
+pub use futures_util::future::BoxFuture;
 
 /// Why flushing or shutting down did not complete.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

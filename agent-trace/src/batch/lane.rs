@@ -1,16 +1,17 @@
 //! One exporter's delivery lane: timeout, retry with exponential backoff and full jitter,
-//! circuit breaker, and the spool. Each lane is its own task on the export thread, so an exporter
-//! that hangs or fails never holds up the others.
+//! circuit breaker ([`super::breaker`]), and the spool. Each lane is its own task on the export
+//! thread, so an exporter that hangs or fails never holds up the others.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use backon::BackoffBuilder;
+use backon::{ExponentialBuilder, Retryable};
 use futures_util::FutureExt;
 use tokio::sync::{mpsc, oneshot};
 
+use super::breaker::{Breaker, BreakerPolicy, Decision};
 use super::spool::Spool;
 use super::stats::{CircuitState, LaneCounters};
 use crate::diag::{emit, Diagnostic, RateLimited};
@@ -41,24 +42,6 @@ impl Default for RetryPolicy {
     }
 }
 
-/// When an exporter's circuit opens and how long it stays open.
-#[derive(Debug, Clone)]
-pub struct BreakerPolicy {
-    /// Consecutive failed export attempts that open the circuit (default 5).
-    pub failure_threshold: u32,
-    /// How long the circuit stays open before a probe (default 10 s).
-    pub cooldown: Duration,
-}
-
-impl Default for BreakerPolicy {
-    fn default() -> Self {
-        BreakerPolicy {
-            failure_threshold: 5,
-            cooldown: Duration::from_secs(10),
-        }
-    }
-}
-
 #[derive(Clone)]
 pub(crate) struct LaneConfig {
     pub(crate) export_timeout: Duration,
@@ -70,12 +53,6 @@ pub(crate) enum LaneMsg {
     Batch(Arc<Vec<ExportItem>>),
     Flush(oneshot::Sender<Result<(), String>>),
     Shutdown(oneshot::Sender<Result<(), String>>),
-}
-
-struct Breaker {
-    state: CircuitState,
-    failures: u32,
-    open_until: Option<Instant>,
 }
 
 pub(crate) struct Lane {
@@ -100,15 +77,11 @@ impl Lane {
             LaneCounters::add(&counters.in_spool, n);
         }
         Lane {
+            breaker: Breaker::new(cfg.breaker.clone()),
             exporter,
             counters,
             cfg,
             spool,
-            breaker: Breaker {
-                state: CircuitState::Closed,
-                failures: 0,
-                open_until: None,
-            },
             drops: RateLimited::new("export_dropped", Duration::from_secs(10)),
         }
     }
@@ -150,17 +123,14 @@ impl Lane {
         if self.spool.as_ref().is_none_or(Spool::is_empty) {
             return None;
         }
-        Some(match self.breaker.open_until {
-            Some(t) => t,
-            None => {
-                Instant::now()
-                    + self
-                        .cfg
-                        .retry
-                        .initial_backoff
-                        .max(Duration::from_millis(200))
-            }
-        })
+        Some(self.breaker.open_until().unwrap_or_else(|| {
+            Instant::now()
+                + self
+                    .cfg
+                    .retry
+                    .initial_backoff
+                    .max(Duration::from_millis(200))
+        }))
     }
 
     async fn flush_exporter(&self, shutdown: bool) -> Result<(), String> {
@@ -186,126 +156,49 @@ impl Lane {
         }
     }
 
-    /// Whether a send may be attempted now; moves an open circuit past its cooldown to half-open.
-    fn may_send(&mut self) -> bool {
-        match self.breaker.state {
-            CircuitState::Closed | CircuitState::HalfOpen => true,
-            CircuitState::Open => {
-                if self.breaker.open_until.is_some_and(|t| Instant::now() >= t) {
-                    self.set_state(CircuitState::HalfOpen);
-                    true
-                } else {
-                    false
-                }
-            }
-        }
-    }
-
-    fn set_state(&mut self, state: CircuitState) {
-        if self.breaker.state == state {
-            return;
-        }
-        let name = self.name();
-        self.breaker.state = state;
-        self.counters
-            .circuit
-            .store(state.as_u8(), Ordering::Relaxed);
-        let message = match state {
-            CircuitState::Open => {
-                LaneCounters::add(&self.counters.circuit_opened, 1);
-                self.breaker.open_until = Some(Instant::now() + self.cfg.breaker.cooldown);
-                format!("exporter {name}: circuit opened after {} failed attempts in a row; batches go to the spool (if configured) and a probe follows in {:?}", self.breaker.failures, self.cfg.breaker.cooldown)
-            }
-            CircuitState::HalfOpen => {
-                format!("exporter {name}: circuit half-open, sending a probe batch")
-            }
-            CircuitState::Closed => {
-                self.breaker.open_until = None;
-                format!("exporter {name}: circuit closed, backend reachable again")
-            }
-        };
-        emit(Diagnostic {
-            key: "circuit_state",
-            message,
-            count: 1,
-        });
-    }
-
-    fn on_success(&mut self) {
-        self.breaker.failures = 0;
-        self.set_state(CircuitState::Closed);
-    }
-
-    fn on_failure(&mut self) {
-        LaneCounters::add(&self.counters.failed_attempts, 1);
-        self.breaker.failures = self.breaker.failures.saturating_add(1);
-        match self.breaker.state {
-            // The probe failed: open again for another cooldown.
-            CircuitState::HalfOpen => self.set_state(CircuitState::Open),
-            CircuitState::Closed if self.breaker.failures >= self.cfg.breaker.failure_threshold => {
-                self.set_state(CircuitState::Open)
-            }
-            _ => {}
-        }
-    }
-
-    /// One export attempt, bounded by the timeout and isolated from panics.
-    async fn attempt(&self, batch: &[ExportItem]) -> Result<(), ExportError> {
-        let fut = AssertUnwindSafe(self.exporter.export(batch)).catch_unwind();
-        match tokio::time::timeout(self.cfg.export_timeout, fut).await {
-            Ok(Ok(r)) => r,
-            Ok(Err(payload)) => Err(ExportError::permanent(format!(
-                "exporter panicked: {}",
-                crate::panic_message(&*payload)
-            ))),
-            Err(_) => Err(ExportError::transient(format!(
-                "export timed out after {:?}",
-                self.cfg.export_timeout
-            ))),
-        }
-    }
-
-    /// Sends with retries; stops early when the circuit opens.
+    /// Sends with retries, as the module's [`next_delay`] says; gives up early when an
+    /// attempt fails permanently, when the circuit opens, or when a probe fails.
+    ///
+    /// The loop is backon's ([`Retryable`]): it supplies the exponential ceilings, the
+    /// sleeping and the give-up, and calls us back for what is ours — `when` tells the breaker
+    /// about each failed attempt and stops retrying once it opens, `adjust` applies full jitter
+    /// and `Retry-After` and enforces `max_elapsed`, `notify` counts the retry. The breaker is
+    /// asked once, before the first attempt: later attempts only happen while it stays closed.
     async fn send(&mut self, batch: &[ExportItem]) -> Result<(), ExportError> {
-        let policy = self.cfg.retry.clone();
-        let mut ceilings = backon::ExponentialBuilder::default()
-            .with_min_delay(policy.initial_backoff)
-            .with_max_delay(policy.max_backoff)
-            .with_factor(2.0)
-            .without_max_times()
-            .build();
-        let start = Instant::now();
-        loop {
-            if !self.may_send() {
-                return Err(ExportError::transient("circuit open"));
-            }
-            let probe = self.breaker.state == CircuitState::HalfOpen;
-            let err = match self.attempt(batch).await {
-                Ok(()) => {
-                    self.on_success();
-                    return Ok(());
-                }
-                Err(e) => e,
-            };
-            self.on_failure();
-            let ExportError::Transient { retry_after, .. } = &err else {
-                return Err(err);
-            };
-            if probe || self.breaker.state == CircuitState::Open {
-                return Err(err);
-            }
-            let ceiling = ceilings.next().unwrap_or(policy.max_backoff);
-            // Full jitter: anywhere between zero and the ceiling.
-            let mut delay = ceiling.mul_f64(fastrand::f64());
-            if let Some(ra) = retry_after {
-                delay = delay.max((*ra).min(policy.max_retry_after));
-            }
-            if start.elapsed() + delay > policy.max_elapsed {
-                return Err(err);
-            }
-            LaneCounters::add(&self.counters.retries, 1);
-            tokio::time::sleep(delay).await;
+        let decision = self.breaker.allow(Instant::now());
+        publish(&self.counters, self.exporter.name(), &self.breaker);
+        if decision == Decision::Reject {
+            return Err(ExportError::transient("circuit open"));
         }
+        let probe = decision == Decision::Probe;
+        let policy = &self.cfg.retry;
+        let (exporter, timeout) = (&*self.exporter, self.cfg.export_timeout);
+        let (counters, breaker) = (&*self.counters, &mut self.breaker);
+        let start = Instant::now();
+        let result = (|| attempt(exporter, timeout, batch))
+            .retry(
+                ExponentialBuilder::default()
+                    .with_min_delay(policy.initial_backoff)
+                    .with_max_delay(policy.max_backoff)
+                    .with_factor(2.0)
+                    .without_max_times(),
+            )
+            .sleep(tokio::time::sleep)
+            // Called once per failed attempt, permanent or not.
+            .when(|err| {
+                LaneCounters::add(&counters.failed_attempts, 1);
+                breaker.on_failure(Instant::now());
+                publish(counters, exporter.name(), breaker);
+                err.is_retryable() && !probe && breaker.state() == CircuitState::Closed
+            })
+            .adjust(|err, ceiling| next_delay(policy, start.elapsed(), err, ceiling))
+            .notify(|_, _| LaneCounters::add(&counters.retries, 1))
+            .await;
+        if result.is_ok() {
+            self.breaker.on_success();
+            publish(&self.counters, self.exporter.name(), &self.breaker);
+        }
+        result
     }
 
     async fn deliver(&mut self, batch: Arc<Vec<ExportItem>>) {
@@ -365,13 +258,8 @@ impl Lane {
                 Ok(v) => v,
                 Err(_) => (Vec::new(), counted),
             };
-            if !items.is_empty() {
-                if !self.may_send() {
-                    return;
-                }
-                if self.send(&items).await.is_err() {
-                    return;
-                }
+            if !items.is_empty() && self.send(&items).await.is_err() {
+                return;
             }
             let delivered = items.len() as u64;
             LaneCounters::add(&self.counters.exported, delivered);
@@ -385,8 +273,132 @@ impl Lane {
     }
 }
 
+/// One export attempt, bounded by the timeout and isolated from panics.
+async fn attempt(
+    exporter: &dyn TracingExporter,
+    timeout: Duration,
+    batch: &[ExportItem],
+) -> Result<(), ExportError> {
+    let fut = AssertUnwindSafe(exporter.export(batch)).catch_unwind();
+    match tokio::time::timeout(timeout, fut).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(payload)) => Err(ExportError::permanent(format!(
+            "exporter panicked: {}",
+            crate::panic_message(&*payload)
+        ))),
+        Err(_) => Err(ExportError::transient(format!(
+            "export timed out after {timeout:?}"
+        ))),
+    }
+}
+
+/// The wait before the next attempt, or `None` to give the batch up. `ceiling` is backon's
+/// exponential ceiling; the wait is anywhere between zero and it (full jitter, which backon's
+/// own jitter — between one and two ceilings — is not), at least the server's `Retry-After`
+/// up to `max_retry_after`, and the retry must start within `max_elapsed` of the first attempt.
+fn next_delay(
+    policy: &RetryPolicy,
+    elapsed: Duration,
+    err: &ExportError,
+    ceiling: Option<Duration>,
+) -> Option<Duration> {
+    let mut delay = ceiling
+        .unwrap_or(policy.max_backoff)
+        .mul_f64(fastrand::f64());
+    if let ExportError::Transient {
+        retry_after: Some(ra),
+        ..
+    } = err
+    {
+        delay = delay.max((*ra).min(policy.max_retry_after));
+    }
+    (elapsed + delay <= policy.max_elapsed).then_some(delay)
+}
+
+/// Shows the breaker's state in the stats, with a diagnostic when it changed.
+fn publish(counters: &LaneCounters, name: &str, breaker: &Breaker) {
+    let state = breaker.state();
+    if counters.circuit.swap(state.as_u8(), Ordering::Relaxed) == state.as_u8() {
+        return;
+    }
+    let message = match state {
+        CircuitState::Open => {
+            LaneCounters::add(&counters.circuit_opened, 1);
+            format!("exporter {name}: circuit opened after {} failed attempts in a row; batches go to the spool (if configured) and a probe follows in {:?}", breaker.failures(), breaker.cooldown())
+        }
+        CircuitState::HalfOpen => {
+            format!("exporter {name}: circuit half-open, sending a probe batch")
+        }
+        CircuitState::Closed => format!("exporter {name}: circuit closed, backend reachable again"),
+    };
+    emit(Diagnostic {
+        key: "circuit_state",
+        message,
+        count: 1,
+    });
+}
+
 async fn sleep_until(t: Option<Instant>) {
     if let Some(t) = t {
         tokio::time::sleep_until(t.into()).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> RetryPolicy {
+        RetryPolicy {
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(5),
+            max_elapsed: Duration::from_secs(30),
+            max_retry_after: Duration::from_secs(20),
+        }
+    }
+
+    fn after(secs: u64) -> ExportError {
+        ExportError::Transient {
+            message: "429".into(),
+            retry_after: Some(Duration::from_secs(secs)),
+        }
+    }
+
+    #[test]
+    fn full_jitter_stays_between_zero_and_the_ceiling() {
+        let ceiling = Duration::from_secs(2);
+        let err = ExportError::transient("refused");
+        let delays: Vec<_> = (0..200)
+            .map(|_| next_delay(&policy(), Duration::ZERO, &err, Some(ceiling)).unwrap())
+            .collect();
+        assert!(delays.iter().all(|d| *d <= ceiling), "{delays:?}");
+        // Full jitter, not backon's "one to two ceilings": most waits are below the ceiling.
+        assert!(delays.iter().any(|d| *d < ceiling / 2), "{delays:?}");
+    }
+
+    #[test]
+    fn retry_after_is_a_floor_up_to_its_cap() {
+        let p = policy();
+        let ceiling = Some(Duration::from_millis(100));
+        let d = next_delay(&p, Duration::ZERO, &after(7), ceiling).unwrap();
+        assert_eq!(d, Duration::from_secs(7));
+        let d = next_delay(&p, Duration::ZERO, &after(3600), ceiling).unwrap();
+        assert_eq!(d, p.max_retry_after);
+    }
+
+    #[test]
+    fn gives_up_when_the_wait_would_pass_max_elapsed() {
+        let p = policy();
+        let ceiling = Some(Duration::from_millis(100));
+        assert_eq!(
+            next_delay(&p, Duration::from_secs(25), &after(6), ceiling),
+            None
+        );
+        assert_eq!(
+            next_delay(&p, Duration::from_secs(25), &after(5), ceiling),
+            Some(Duration::from_secs(5))
+        );
+        let err = ExportError::transient("refused");
+        assert_eq!(next_delay(&p, Duration::from_secs(31), &err, ceiling), None);
     }
 }

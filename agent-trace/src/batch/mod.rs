@@ -21,6 +21,7 @@
 //! (retry, or spool replay); a crash between a delivery and the deletion of its spool segment
 //! replays that segment after restart. Exact-once needs de-duplication by span id downstream.
 
+mod breaker;
 mod lane;
 mod queue;
 mod spool;
@@ -34,13 +35,14 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
-pub use lane::{BreakerPolicy, RetryPolicy};
+pub use breaker::BreakerPolicy;
+pub use lane::RetryPolicy;
 pub use stats::{BatchStats, CircuitState, ExporterStats};
 
 use crate::diag::{emit, Diagnostic};
 use crate::model::{ExportItem, SpanRecord, TraceRecord};
 use crate::processor::{BoxFuture, TraceError, TracingExporter, TracingProcessor};
-use lane::{Lane, LaneConfig};
+use lane::{Lane, LaneConfig, LaneMsg};
 use queue::Queue;
 use stats::LaneCounters;
 use worker::{Command, LaneHandle, Reply, Worker};
@@ -54,6 +56,7 @@ pub struct BatchProcessorBuilder {
     schedule_delay: Duration,
     export_trigger_ratio: f64,
     export_timeout: Duration,
+    lane_full_timeout: Duration,
     retry: RetryPolicy,
     breaker: BreakerPolicy,
     spool_dir: Option<PathBuf>,
@@ -89,6 +92,7 @@ impl Default for BatchProcessorBuilder {
             export_timeout: Duration::from_millis(
                 env_number("OTEL_BSP_EXPORT_TIMEOUT").unwrap_or(30_000),
             ),
+            lane_full_timeout: Duration::from_millis(100),
             retry: RetryPolicy::default(),
             breaker: BreakerPolicy::default(),
             spool_dir: None,
@@ -136,9 +140,23 @@ impl BatchProcessorBuilder {
         self
     }
 
-    /// The longest one export attempt may take (default 30 s, `OTEL_BSP_EXPORT_TIMEOUT` in ms).
+    /// The longest one call into an exporter may take: one export attempt (a retry is another
+    /// attempt, with its own timeout), or its `force_flush` / `shutdown` (default 30 s,
+    /// `OTEL_BSP_EXPORT_TIMEOUT` in ms). An attempt that times out counts as a transient
+    /// failure. The whole retry sequence is bounded by [`RetryPolicy::max_elapsed`].
     pub fn export_timeout(mut self, d: Duration) -> Self {
         self.export_timeout = d;
+        self
+    }
+
+    /// How long the export thread waits for room in an exporter's lane when the lane already
+    /// holds its limit of batches (`max_queue_size / max_batch_size`, at least 4). Default
+    /// 100 ms. This wait holds up every other exporter, so keep it short. A lane still full
+    /// afterwards counts as stalled: the batch is dropped for that exporter only (counted in
+    /// `dropped_export_failed`, with a warning), and so are later batches, without waiting,
+    /// until the lane has room again.
+    pub fn lane_full_timeout(mut self, d: Duration) -> Self {
+        self.lane_full_timeout = d;
         self
     }
 
@@ -174,41 +192,7 @@ impl BatchProcessorBuilder {
             self.max_queue_size,
             ((self.max_queue_size as f64) * self.export_trigger_ratio) as usize,
         );
-        let cfg = LaneConfig {
-            export_timeout: self.export_timeout,
-            retry: self.retry,
-            breaker: self.breaker,
-        };
-        let lane_depth = (self.max_queue_size / self.max_batch_size).max(4);
-        let mut lanes = Vec::new();
-        let mut lane_rx = Vec::new();
-        let mut handles = Vec::new();
-        for (i, exporter) in self.exporters.into_iter().enumerate() {
-            let name = exporter.name().to_owned();
-            let counters = Arc::new(LaneCounters::default());
-            let spool = self.spool_dir.as_ref().and_then(|dir| {
-                let sub: String = name
-                    .chars()
-                    .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
-                    .collect();
-                let path = dir.join(format!("{i}-{sub}"));
-                match spool::Spool::open(&path, self.spool_max_bytes) {
-                    Ok(s) => Some(s),
-                    Err(e) => {
-                        emit(Diagnostic {
-                            key: "spool_unavailable",
-                            message: format!("cannot open the spool at {}: {e}; exporter {name} runs without one", path.display()),
-                            count: 1,
-                        });
-                        None
-                    }
-                }
-            });
-            let (tx, rx) = mpsc::channel(lane_depth);
-            lanes.push(Lane::new(exporter, counters.clone(), cfg.clone(), spool));
-            lane_rx.push(rx);
-            handles.push(LaneHandle { name, tx, counters });
-        }
+        let (lanes, handles) = self.lanes();
         let pending = Arc::new(AtomicU64::new(0));
         let lane_stats = handles
             .iter()
@@ -219,35 +203,11 @@ impl BatchProcessorBuilder {
             lanes: handles,
             max_batch_size: self.max_batch_size,
             schedule_delay: self.schedule_delay,
-            export_timeout: self.export_timeout,
+            lane_full_timeout: self.lane_full_timeout,
             pending: pending.clone(),
         };
         let (commands, rx) = mpsc::unbounded_channel();
-        let spawned = std::thread::Builder::new()
-            .name("agent-trace-export".into())
-            .spawn(move || {
-                match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                    Ok(rt) => rt.block_on(worker.run(lanes, lane_rx, rx)),
-                    Err(e) => {
-                        worker.queue.close();
-                        emit(Diagnostic {
-                            key: "export_thread",
-                            message: format!("cannot start the export runtime: {e}; spans are counted as dropped"),
-                            count: 1,
-                        });
-                    }
-                }
-            });
-        if let Err(e) = spawned {
-            queue.close();
-            emit(Diagnostic {
-                key: "export_thread",
-                message: format!(
-                    "cannot start the export thread: {e}; spans are counted as dropped"
-                ),
-                count: 1,
-            });
-        }
+        start_export_thread(worker, lanes, rx);
         BatchProcessor {
             inner: Arc::new(Inner {
                 queue,
@@ -257,6 +217,104 @@ impl BatchProcessorBuilder {
                 shut_down: AtomicBool::new(false),
             }),
         }
+    }
+
+    /// One lane per exporter: the lane itself with the receiving end of its batch queue (run
+    /// on the export thread), and the export thread's handle on it.
+    fn lanes(&self) -> (Vec<(Lane, mpsc::Receiver<LaneMsg>)>, Vec<LaneHandle>) {
+        let cfg = LaneConfig {
+            export_timeout: self.export_timeout,
+            retry: self.retry.clone(),
+            breaker: self.breaker.clone(),
+        };
+        let lane_depth = (self.max_queue_size / self.max_batch_size).max(4);
+        let mut lanes = Vec::new();
+        let mut handles = Vec::new();
+        for (i, exporter) in self.exporters.iter().enumerate() {
+            let name = exporter.name().to_owned();
+            let counters = Arc::new(LaneCounters::default());
+            let spool = self.open_spool(i, &name);
+            let (tx, rx) = mpsc::channel(lane_depth);
+            let lane = Lane::new(exporter.clone(), counters.clone(), cfg.clone(), spool);
+            lanes.push((lane, rx));
+            handles.push(LaneHandle {
+                name,
+                tx,
+                counters,
+                stalled: AtomicBool::new(false),
+            });
+        }
+        (lanes, handles)
+    }
+
+    /// The spool of exporter number `i`, if a spool directory is set: a subdirectory named
+    /// after the exporter. One that cannot be opened is reported, and the exporter runs
+    /// without it.
+    fn open_spool(&self, i: usize, name: &str) -> Option<spool::Spool> {
+        let dir = self.spool_dir.as_ref()?;
+        let sub: String = name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let path = dir.join(format!("{i}-{sub}"));
+        match spool::Spool::open(&path, self.spool_max_bytes) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                emit(Diagnostic {
+                    key: "spool_unavailable",
+                    message: format!(
+                        "cannot open the spool at {}: {e}; exporter {name} runs without one",
+                        path.display()
+                    ),
+                    count: 1,
+                });
+                None
+            }
+        }
+    }
+}
+
+/// Starts the export thread with its own current-thread runtime. If the thread or the runtime
+/// cannot start, the queue is closed (spans are counted as dropped) and a diagnostic says why.
+fn start_export_thread(
+    worker: Worker,
+    lanes: Vec<(Lane, mpsc::Receiver<LaneMsg>)>,
+    commands: mpsc::UnboundedReceiver<Command>,
+) {
+    let queue = worker.queue.clone();
+    let spawned = std::thread::Builder::new()
+        .name("agent-trace-export".into())
+        .spawn(move || {
+            match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt.block_on(worker.run(lanes, commands)),
+                Err(e) => {
+                    worker.queue.close();
+                    emit(Diagnostic {
+                        key: "export_thread",
+                        message: format!(
+                            "cannot start the export runtime: {e}; spans are counted as dropped"
+                        ),
+                        count: 1,
+                    });
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        queue.close();
+        emit(Diagnostic {
+            key: "export_thread",
+            message: format!("cannot start the export thread: {e}; spans are counted as dropped"),
+            count: 1,
+        });
     }
 }
 

@@ -4,8 +4,10 @@
 //! end is one copy of the record into the ring and one release store, into memory no other core
 //! writes, so producers on different cores never contend. The export thread drains every ring
 //! on its own adaptive timer (often while spans flow, rarely when idle), when a producer finds
-//! its ring half full, and on flush — so partial rings of idle threads are reached too, and a
-//! busy producer wakes the export thread only when it must (a wake-up is a syscall). A ring
+//! its ring filled to the builder's `export_trigger_ratio` of its capacity (default 0.7; a
+//! producer looks every 64 pushes) or full, and on flush — so partial rings of idle threads
+//! are reached too, and a busy producer wakes the export thread only when it must (a wake-up
+//! is a syscall). A ring
 //! outlives its thread: what a thread pushed before it exited is still drained (fastrace loses
 //! it). Pushes from a thread whose thread-locals are already torn down go to a small locked
 //! overflow list instead.
