@@ -1,1 +1,2 @@
-//! Workspace package: owns examples, tests and benches.
+//! Workspace package: owns the top-level examples (the tests live beside the crate they test,
+//! the benchmarks in their own package, benches/).
