@@ -2,9 +2,9 @@
 //! tracing-opentelemetry, in one run (divan).
 //!
 //! ```text
-//! cargo bench --bench spans                         # full run, ~1 minute
-//! AGENT_TRACE_BENCH_QUICK=1 cargo bench --bench spans   # a few seconds
-//! cargo test --benches                              # each bench once, debug build
+//! cargo bench -p agent-trace-benches --bench spans                            # full run, ~1 minute
+//! AGENT_TRACE_BENCH_QUICK=1 cargo bench -p agent-trace-benches --bench spans  # a few seconds
+//! cargo test -p agent-trace-benches --benches                                 # each once, debug
 //! ```
 //!
 //! Every system exports through its batch pipeline (default settings) into a counting no-op

@@ -3,8 +3,8 @@
 //! `--child SYSTEM MODE`), so peak RSS (VmHWM) is the system's own.
 //!
 //! ```text
-//! cargo bench --bench throughput                            # full run, ~30 s
-//! AGENT_TRACE_BENCH_QUICK=1 cargo bench --bench throughput  # a few seconds
+//! cargo bench -p agent-trace-benches --bench throughput                            # full run, ~30 s
+//! AGENT_TRACE_BENCH_QUICK=1 cargo bench -p agent-trace-benches --bench throughput  # a few seconds
 //! ```
 //!
 //! Modes:
@@ -14,7 +14,7 @@
 //!   down, and what reached the exporter is counted against what was produced.
 //! - `paced`: 2,000,000 spans/s from 2 tasks (1,000 spans per task per millisecond) for 2 s.
 //!
-//! Without `--bench` (as under `cargo test --benches`) or with `AGENT_TRACE_BENCH_QUICK=1`,
+//! Without `--bench` (as under `cargo test -p agent-trace-benches --benches`) or with `AGENT_TRACE_BENCH_QUICK=1`,
 //! the counts are cut 50-fold / the paced run to 0.2 s.
 
 #[path = "common/mod.rs"]

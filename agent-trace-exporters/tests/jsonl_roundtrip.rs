@@ -14,12 +14,12 @@ fn now_us() -> agent_trace::Timestamp {
 }
 
 fn fixture() -> PathBuf {
+    // The one copy in the repository, next to the core's JSON-shape test.
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures/openai-agents-export-sample.jsonl");
+        .join("../agent-trace/tests/fixtures/openai-agents-export-sample.jsonl");
     assert!(
         path.is_file(),
-        "the shared fixture {} is missing: check out the `shared` directory next to the workspace \
-         (this test must not be skipped)",
+        "the fixture {} is missing from the checkout (this test must not be skipped)",
         path.display()
     );
     path
@@ -57,7 +57,7 @@ fn sample_items() -> Vec<ExportItem> {
 }
 
 #[test]
-fn reads_the_shared_openai_agents_fixture() {
+fn reads_the_openai_agents_fixture() {
     let (items, report) = read_items(fixture()).unwrap();
     assert_eq!(report.bad_lines, 0, "{report:?}");
     assert!(!report.torn_tail);

@@ -11,13 +11,12 @@ use serde_json::Value;
 
 const FIXTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/fixtures/openai-agents-export-sample.jsonl"
+    "/tests/fixtures/openai-agents-export-sample.jsonl"
 );
 
 fn fixture_lines() -> Vec<String> {
-    let text = std::fs::read_to_string(FIXTURE).unwrap_or_else(|e| {
-        panic!("cannot read {FIXTURE}: {e} (the team's shared/ directory must sit beside the checkout)")
-    });
+    let text = std::fs::read_to_string(FIXTURE)
+        .unwrap_or_else(|e| panic!("cannot read {FIXTURE}: {e} (it is part of the repository)"));
     text.lines()
         .filter(|l| !l.trim().is_empty())
         .map(str::to_owned)

@@ -122,4 +122,3 @@ impl TracingExporter for TestExporter {
         })
     }
 }
-pub mod backend;

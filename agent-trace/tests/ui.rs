@@ -1,7 +1,7 @@
 //! Compile-time tests of `#[traced]`: error messages (`ui/fail`) and accepted shapes (`ui/pass`).
 //!
-//! Regenerate the expected `.stderr` files with `TRYBUILD=overwrite cargo test --test ui`
-//! and review the diff.
+//! Regenerate the expected `.stderr` files with
+//! `TRYBUILD=overwrite cargo test -p agent-trace --test ui` and review the diff.
 
 #[test]
 fn ui() {

@@ -2,7 +2,7 @@
 //! ways: every span produced arrives, retries keep to the policy, the breaker opens and closes,
 //! and the spool replays after a restart.
 
-mod common;
+mod backend;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -13,7 +13,7 @@ use agent_trace::{
     custom_span, BatchProcessor, BreakerPolicy, CircuitState, RetryPolicy, TracerProvider,
 };
 use agent_trace_exporters::otlp::OtlpExporter;
-use common::backend::{Answer, Backend};
+use backend::{Answer, Backend};
 
 struct Setup {
     provider: TracerProvider,
