@@ -2,12 +2,12 @@
 //! dashboard (the traces-ingest endpoint the OpenAI Agents SDK uses).
 //!
 //! ```sh
-//! OPENAI_API_KEY=sk-... cargo run --example openai --features tls
+//! OPENAI_API_KEY=sk-... cargo run --example openai
 //! ```
 //!
 //! Reads `OPENAI_API_KEY` (required), `OPENAI_ORG_ID`, `OPENAI_PROJECT_ID` and
-//! `OPENAI_TRACES_ENDPOINT` (default `https://api.openai.com/v1/traces/ingest`; https needs
-//! `--features tls`). Without a key it says so and exits successfully, so that running every
+//! `OPENAI_TRACES_ENDPOINT` (default `https://api.openai.com/v1/traces/ingest`; TLS is on by
+//! default). Without a key it says so and exits successfully, so that running every
 //! example in CI passes. No model is called: the "model calls" are simulated.
 
 mod support;
