@@ -69,7 +69,7 @@ cd "$ROOT"
 OTEL_EXPORTER_OTLP_ENDPOINT="$BASE" \
     OTEL_SERVICE_NAME="$PROJECT" \
     OTEL_RESOURCE_ATTRIBUTES="openinference.project.name=$PROJECT" \
-    cargo run --quiet --example otlp >"$WORK/example.log" 2>&1 \
+    cargo run --quiet --example otlp --features otlp >"$WORK/example.log" 2>&1 \
     || { cat "$WORK/example.log" >&2; fail "the otlp example failed"; }
 EXPORTED=$(sed -n 's/^exported \([0-9][0-9]*\) items$/\1/p' "$WORK/example.log")
 [[ -n "$EXPORTED" ]] || { cat "$WORK/example.log" >&2; fail "the example did not say how many items it exported"; }

@@ -2,7 +2,7 @@
 //! dashboard (the traces-ingest endpoint the OpenAI Agents SDK uses).
 //!
 //! ```sh
-//! OPENAI_API_KEY=sk-... cargo run --example openai
+//! OPENAI_API_KEY=sk-... cargo run --example openai --features openai
 //! ```
 //!
 //! Reads `OPENAI_API_KEY` (required), `OPENAI_ORG_ID`, `OPENAI_PROJECT_ID` and

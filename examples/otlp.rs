@@ -3,7 +3,7 @@
 //! ```sh
 //! # any OTLP/HTTP collector: an OpenTelemetry Collector, Jaeger, Phoenix, …
 //! OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 OTEL_SERVICE_NAME=support-bot \
-//!     cargo run --example otlp
+//!     cargo run --example otlp --features otlp
 //! ```
 //!
 //! Honours the standard `OTEL_EXPORTER_OTLP_*`, `OTEL_SERVICE_NAME` and

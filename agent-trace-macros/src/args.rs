@@ -136,7 +136,7 @@ impl Errors {
 }
 
 /// Consumes tokens up to (not including) the next top-level comma.
-fn skip_to_comma(input: ParseStream) -> syn::Result<()> {
+fn skip_to_comma(input: ParseStream<'_>) -> syn::Result<()> {
     while !input.is_empty() && !input.peek(Token![,]) {
         input.parse::<TokenTree>()?;
     }
@@ -144,14 +144,14 @@ fn skip_to_comma(input: ParseStream) -> syn::Result<()> {
 }
 
 /// Error at the next token (or at the end of the attribute).
-fn error_at_next(input: ParseStream, msg: &str) -> syn::Error {
+fn error_at_next(input: ParseStream<'_>, msg: &str) -> syn::Error {
     match input.fork().parse::<TokenTree>() {
         Ok(tt) => syn::Error::new(tt.span(), msg),
         Err(_) => input.error(msg),
     }
 }
 
-fn parse_eq(input: ParseStream, key: &Ident, example: &str) -> syn::Result<()> {
+fn parse_eq(input: ParseStream<'_>, key: &Ident, example: &str) -> syn::Result<()> {
     if input.peek(Token![=]) {
         input.parse::<Token![=]>()?;
         Ok(())
@@ -163,7 +163,7 @@ fn parse_eq(input: ParseStream, key: &Ident, example: &str) -> syn::Result<()> {
     }
 }
 
-fn parse_lit_str(input: ParseStream, key: &Ident, example: &str) -> syn::Result<LitStr> {
+fn parse_lit_str(input: ParseStream<'_>, key: &Ident, example: &str) -> syn::Result<LitStr> {
     parse_eq(input, key, example)?;
     if input.peek(LitStr) {
         input.parse()
@@ -175,7 +175,7 @@ fn parse_lit_str(input: ParseStream, key: &Ident, example: &str) -> syn::Result<
     }
 }
 
-fn parse_flag(input: ParseStream, key: &Ident) -> syn::Result<Flag> {
+fn parse_flag(input: ParseStream<'_>, key: &Ident) -> syn::Result<Flag> {
     if !input.peek(Token![=]) {
         if input.peek(syn::token::Paren) || input.peek(syn::token::Bracket) {
             return Err(error_at_next(
@@ -197,7 +197,7 @@ fn parse_flag(input: ParseStream, key: &Ident) -> syn::Result<Flag> {
     }
 }
 
-fn parse_str_list(input: ParseStream, key: &Ident) -> syn::Result<Vec<LitStr>> {
+fn parse_str_list(input: ParseStream<'_>, key: &Ident) -> syn::Result<Vec<LitStr>> {
     let example = format!("{key} = [\"a\", \"b\"]");
     parse_eq(input, key, &example)?;
     if !input.peek(syn::token::Bracket) {
@@ -225,7 +225,7 @@ fn parse_str_list(input: ParseStream, key: &Ident) -> syn::Result<Vec<LitStr>> {
     Ok(out)
 }
 
-fn parse_skip_list(input: ParseStream, key: &Ident) -> syn::Result<Vec<Ident>> {
+fn parse_skip_list(input: ParseStream<'_>, key: &Ident) -> syn::Result<Vec<Ident>> {
     if !input.peek(syn::token::Paren) {
         return Err(error_at_next(
             input,
@@ -279,7 +279,7 @@ fn set_once<T>(slot: &mut Option<T>, key: &Ident, value: T) -> syn::Result<()> {
 }
 
 impl Raw {
-    fn parse_one(&mut self, input: ParseStream, key: &Ident) -> syn::Result<()> {
+    fn parse_one(&mut self, input: ParseStream<'_>, key: &Ident) -> syn::Result<()> {
         match key.to_string().as_str() {
             "kind" => {
                 let lit = parse_lit_str(input, key, "kind = \"agent\"")?;
@@ -408,7 +408,7 @@ impl Raw {
 }
 
 impl Parse for TracedArgs {
-    fn parse(input: ParseStream) -> syn::Result<Self> {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let mut raw = Raw::default();
         let mut errors = Errors::default();
         while !input.is_empty() {

@@ -8,7 +8,28 @@
 //! [`agent_trace::traced`]: https://docs.rs/agent-trace/latest/agent_trace/attr.traced.html
 
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+// The crate-root lint set of tokio-rs/tracing.
+#![warn(
+    missing_docs,
+    missing_debug_implementations,
+    rust_2018_idioms,
+    unreachable_pub,
+    bad_style,
+    dead_code,
+    improper_ctypes,
+    non_shorthand_field_patterns,
+    no_mangle_generic_items,
+    overflowing_literals,
+    path_statements,
+    patterns_in_fns_without_body,
+    private_interfaces,
+    private_bounds,
+    unconditional_recursion,
+    unused_allocation,
+    unused_comparisons,
+    unused_parens,
+    while_true
+)]
 
 mod args;
 mod async_trait;

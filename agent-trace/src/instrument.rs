@@ -83,6 +83,14 @@ pub struct Instrumented<F> {
     inner: Hooked<F, NoHook>,
 }
 
+impl<F> std::fmt::Debug for Instrumented<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Instrumented")
+            .field("span", &self.inner.span)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<F> Instrumented<F> {
     /// The span (it records nothing once the future has completed).
     pub fn span(&self) -> &Span {
@@ -165,6 +173,17 @@ pub struct WithContext<F> {
     #[pin]
     fut: Option<F>,
     active: Option<Active>,
+}
+
+impl<F> std::fmt::Debug for WithContext<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let cx = Context {
+            active: self.active.clone(),
+        };
+        f.debug_struct("WithContext")
+            .field("context", &cx)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<F: Future> Future for WithContext<F> {

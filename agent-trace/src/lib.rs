@@ -61,7 +61,29 @@
 //!   Await [`TracerProvider::force_flush`] before exiting.
 //! - Off switch: [`set_enabled`], or `AGENT_TRACE_DISABLED=true` / `OTEL_SDK_DISABLED=true`.
 //!   Off, or outside any trace, spans cost a few nanoseconds and nested code works the same.
-#![warn(missing_docs)]
+// The crate-root lint set of tokio-rs/tracing.
+#![warn(
+    missing_docs,
+    missing_debug_implementations,
+    rust_2018_idioms,
+    unreachable_pub,
+    bad_style,
+    dead_code,
+    improper_ctypes,
+    non_shorthand_field_patterns,
+    no_mangle_generic_items,
+    overflowing_literals,
+    path_statements,
+    patterns_in_fns_without_body,
+    private_interfaces,
+    private_bounds,
+    unconditional_recursion,
+    unused_allocation,
+    unused_comparisons,
+    unused_parens,
+    while_true
+)]
+#![deny(unsafe_op_in_unsafe_fn)]
 
 #[cfg(feature = "pipeline")]
 mod batch;
@@ -108,6 +130,7 @@ pub use kinds::{
 pub use model::*;
 pub use processor::{BoxFuture, ExportError, TraceError, TracingExporter, TracingProcessor};
 pub use provider::{
+    DEFAULT_DROP_TIMEOUT,
     global_provider, is_enabled, set_enabled, set_global_provider, TracerProvider,
     TracerProviderBuilder,
 };

@@ -105,6 +105,7 @@ pub fn traced_sync<R>(
 
 /// Value capture by autoref specialization: serde if the type allows, else `Debug` text,
 /// else the type's name.
+#[allow(missing_debug_implementations)]
 pub mod capture {
     use std::fmt::{Debug, Display};
 

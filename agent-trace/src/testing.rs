@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use crate::model::{SpanRecord, TraceRecord};
 use crate::processor::TracingProcessor;
 
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct Seen {
     started: Vec<SpanRecord>,
     spans: Vec<SpanRecord>,
@@ -24,7 +24,7 @@ struct Seen {
 /// assert_eq!(seen.traces().len(), 1);
 /// assert_eq!(seen.spans().len(), 1);
 /// ```
-#[derive(Clone, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct CollectingProcessor {
     seen: Arc<Mutex<Seen>>,
 }

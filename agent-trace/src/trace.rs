@@ -226,6 +226,14 @@ pub struct TraceFuture<F> {
     trace: Trace,
 }
 
+impl<F> std::fmt::Debug for TraceFuture<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TraceFuture")
+            .field("trace", &self.trace)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<F: Future> Future for TraceFuture<F> {
     type Output = F::Output;
 

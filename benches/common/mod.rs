@@ -66,9 +66,12 @@ impl AgentTrace {
         let batch = agent_trace::BatchProcessor::builder()
             .with_exporter(AgentTraceCounting(counts.clone()))
             .build();
+        // Kept for the process, as `set_global_provider` keeps an application's provider: its
+        // spans skip the reference count that a scoped provider pays.
         let provider = agent_trace::TracerProvider::builder()
             .with_processor(batch.clone())
-            .build();
+            .build()
+            .leak();
         AgentTrace {
             provider,
             batch,

@@ -42,7 +42,7 @@ fn agent_trace_set_enabled_false(b: Bencher) {
 #[divan::bench(sample_size = SAMPLE_SIZE)]
 fn agent_trace_disabled_provider(b: Bencher) {
     static OFF: LazyLock<agent_trace::TracerProvider> =
-        LazyLock::new(|| agent_trace::TracerProvider::builder().build());
+        LazyLock::new(|| agent_trace::TracerProvider::builder().build().leak());
     let trace = OFF.trace("bench").start();
     let _cx = trace.context().attach();
     OFF.set_enabled(false);

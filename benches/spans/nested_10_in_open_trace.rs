@@ -35,7 +35,7 @@ fn agent_trace(b: Bencher) {
 #[divan::bench(sample_size = SAMPLE_SIZE)]
 fn agent_trace_no_processor(b: Bencher) {
     static BARE: LazyLock<agent_trace::TracerProvider> =
-        LazyLock::new(|| agent_trace::TracerProvider::builder().build());
+        LazyLock::new(|| agent_trace::TracerProvider::builder().build().leak());
     let trace = BARE.trace("bench").start();
     let _cx = trace.context().attach();
     agent_trace::custom_span("root").in_scope(|| {

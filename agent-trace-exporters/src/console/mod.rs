@@ -157,6 +157,22 @@ pub struct ConsoleExporterBuilder {
     max_buffered_spans: usize,
 }
 
+impl std::fmt::Debug for ConsoleExporterBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let target = match &self.target {
+            Target::Stdout => "stdout",
+            Target::Stderr => "stderr",
+            Target::Writer(_) => "writer",
+        };
+        f.debug_struct("ConsoleExporterBuilder")
+            .field("format", &self.format)
+            .field("target", &target)
+            .field("color", &self.color)
+            .field("max_buffered_spans", &self.max_buffered_spans)
+            .finish()
+    }
+}
+
 impl ConsoleExporterBuilder {
     /// Tree or JSON lines (default [`ConsoleFormat::Tree`]).
     ///

@@ -98,6 +98,17 @@ pub struct JsonlExporterBuilder {
     clock: Clock,
 }
 
+impl std::fmt::Debug for JsonlExporterBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JsonlExporterBuilder")
+            .field("path", &self.path)
+            .field("max_bytes", &self.max_bytes)
+            .field("rotate_daily", &self.rotate_daily)
+            .field("retention", &self.retention)
+            .finish_non_exhaustive()
+    }
+}
+
 impl JsonlExporterBuilder {
     /// Rotates the file before it would exceed `n` bytes (at least 1). Off by default.
     ///

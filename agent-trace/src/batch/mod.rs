@@ -63,6 +63,25 @@ pub struct BatchProcessorBuilder {
     spool_max_bytes: u64,
 }
 
+impl std::fmt::Debug for BatchProcessorBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let exporters: Vec<&str> = self.exporters.iter().map(|e| e.name()).collect();
+        f.debug_struct("BatchProcessorBuilder")
+            .field("exporters", &exporters)
+            .field("max_queue_size", &self.max_queue_size)
+            .field("max_batch_size", &self.max_batch_size)
+            .field("schedule_delay", &self.schedule_delay)
+            .field("export_trigger_ratio", &self.export_trigger_ratio)
+            .field("export_timeout", &self.export_timeout)
+            .field("lane_full_timeout", &self.lane_full_timeout)
+            .field("retry", &self.retry)
+            .field("breaker", &self.breaker)
+            .field("spool_dir", &self.spool_dir)
+            .field("spool_max_bytes", &self.spool_max_bytes)
+            .finish()
+    }
+}
+
 fn env_number(key: &str) -> Option<u64> {
     let v = std::env::var(key).ok()?;
     match v.trim().parse::<u64>() {
@@ -347,6 +366,16 @@ struct Inner {
 #[derive(Clone)]
 pub struct BatchProcessor {
     inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for BatchProcessor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let exporters: Vec<&str> = self.inner.lane_stats.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("BatchProcessor")
+            .field("exporters", &exporters)
+            .field("shut_down", &self.inner.shut_down.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
 }
 
 impl BatchProcessor {
