@@ -130,9 +130,8 @@ pub use kinds::{
 pub use model::*;
 pub use processor::{BoxFuture, ExportError, TraceError, TracingExporter, TracingProcessor};
 pub use provider::{
-    DEFAULT_DROP_TIMEOUT,
     global_provider, is_enabled, set_enabled, set_global_provider, TracerProvider,
-    TracerProviderBuilder,
+    TracerProviderBuilder, DEFAULT_DROP_TIMEOUT,
 };
 pub use recording::Record;
 #[cfg(feature = "tokio")]

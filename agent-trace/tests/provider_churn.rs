@@ -40,7 +40,7 @@ fn proc_status(key: &str) -> Option<u64> {
     status
         .lines()
         .find_map(|l| l.strip_prefix(key))
-        .and_then(|v| v.trim().split_whitespace().next()?.parse().ok())
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
 }
 
 /// Waits (bounded) for exiting export threads to be gone, then reads the thread count.

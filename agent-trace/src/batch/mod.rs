@@ -370,7 +370,12 @@ pub struct BatchProcessor {
 
 impl std::fmt::Debug for BatchProcessor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let exporters: Vec<&str> = self.inner.lane_stats.iter().map(|(n, _)| n.as_str()).collect();
+        let exporters: Vec<&str> = self
+            .inner
+            .lane_stats
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect();
         f.debug_struct("BatchProcessor")
             .field("exporters", &exporters)
             .field("shut_down", &self.inner.shut_down.load(Ordering::Relaxed))
