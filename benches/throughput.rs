@@ -130,7 +130,7 @@ fn main() {
     );
     println!("exported = spans at the exporter after the runtime was dropped and the pipeline flushed and shut down;");
     println!("dropped = produced - exported; unaccntd (agent-trace, which counts its drops) = items produced - items exported - items counted as dropped,");
-    println!("items being spans plus one trace record per trace; the peers expose no drop count, so theirs is n/a.");
+    println!("items being spans plus two trace records per trace (start and end); the peers expose no drop count, so theirs is n/a.");
 }
 
 fn burst_spans(quick: bool) -> usize {
@@ -226,8 +226,8 @@ impl System for At {
         )
     }
     fn unaccounted(&self, produced_spans: u64) -> Option<i64> {
-        // Items are the spans plus one trace record per trace.
-        let produced = produced_spans + produced_spans / SPANS_PER_TRACE as u64;
+        // Items are the spans plus two trace records per trace (at its start and at its end).
+        let produced = produced_spans + 2 * (produced_spans / SPANS_PER_TRACE as u64);
         let exported = self.0.counts.spans() + self.0.counts.traces();
         let s = self.0.batch.stats();
         let counted =

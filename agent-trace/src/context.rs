@@ -8,11 +8,13 @@
 //! being polled on this thread, and is never handed to other tasks or threads.
 
 use std::cell::Cell;
+use std::mem::ManuallyDrop;
+use std::ptr::NonNull;
 use std::marker::PhantomData;
 
 use crate::id::{SpanId, TraceId};
 use crate::model::SpanRecord;
-use crate::provider::{ProviderRef, TracerProvider};
+use crate::provider::{ProviderInner, ProviderRef, TracerProvider};
 
 /// The ids and provider of an active trace position. `Send`, `Sync`; cloning it clones a
 /// provider reference (free for a pinned provider, one counter increment otherwise).
@@ -23,9 +25,45 @@ pub(crate) struct Active {
     pub(crate) span_id: Option<SpanId>,
 }
 
+/// The thread-local form of an [`Active`]: plain data, so the thread-local has no destructor
+/// and its every access is a plain load (a thread-local with a destructor pays a registration
+/// check on each access). The slot owns the provider reference of the position it holds: it is
+/// moved in by [`swap_active`] and moved out by the next one. A thread that exits with a
+/// position still installed (a `ContextGuard` leaked with `mem::forget`) leaks that one
+/// reference.
+#[derive(Clone, Copy)]
+struct RawActive {
+    provider: NonNull<ProviderInner>,
+    trace_id: TraceId,
+    span_id: Option<SpanId>,
+}
+
+impl Active {
+    #[inline]
+    fn into_raw(self) -> RawActive {
+        RawActive {
+            provider: self.provider.into_raw(),
+            trace_id: self.trace_id,
+            span_id: self.span_id,
+        }
+    }
+
+    /// # Safety
+    /// `raw` must come from [`Active::into_raw`], and its reference must be taken back once.
+    #[inline]
+    unsafe fn from_raw(raw: RawActive) -> Active {
+        Active {
+            // SAFETY: forwarded from the caller.
+            provider: unsafe { ProviderRef::from_raw(raw.provider) },
+            trace_id: raw.trace_id,
+            span_id: raw.span_id,
+        }
+    }
+}
+
 thread_local! {
     /// The trace position new spans attach to.
-    static CURRENT: Cell<Option<Active>> = const { Cell::new(None) };
+    static CURRENT: Cell<Option<RawActive>> = const { Cell::new(None) };
     /// The innermost live span whose owner is running on this thread (null if none). Only the
     /// strictly nested [`Enter`] guards of wrappers and scopes change it, so it is always valid.
     static LIVE: Cell<*mut SpanRecord> = const { Cell::new(std::ptr::null_mut()) };
@@ -34,13 +72,12 @@ thread_local! {
 /// Runs `f` on the current position without taking it out of the thread-local.
 #[inline]
 pub(crate) fn peek_active<R>(f: impl FnOnce(Option<&Active>) -> R) -> R {
-    CURRENT.with(|c| {
-        // SAFETY: the reference does not outlive this closure, and nothing replaces CURRENT
-        // meanwhile: `f` only reads ids and clones the provider reference, which never
-        // touches CURRENT.
-        let active = unsafe { &*c.as_ptr() };
-        f(active.as_ref())
-    })
+    let raw = CURRENT.with(Cell::get);
+    // A view of the slot's position that must not release the slot's reference.
+    // SAFETY: the slot owns the reference; `ManuallyDrop` keeps this view from releasing it,
+    // and the slot keeps it alive while `f` runs (`f` only reads ids and clones the reference).
+    let view = raw.map(|r| ManuallyDrop::new(unsafe { Active::from_raw(r) }));
+    f(view.as_deref())
 }
 
 /// A copy of the current position.
@@ -54,7 +91,9 @@ pub(crate) fn current_active() -> Option<Active> {
 /// run a provider's shutdown).
 #[inline]
 fn swap_active(active: Option<Active>) -> Option<Active> {
-    CURRENT.with(|c| c.replace(active))
+    let old = CURRENT.with(|c| c.replace(active.map(Active::into_raw)));
+    // SAFETY: what the slot held came from `into_raw` just like this, and leaves it here once.
+    old.map(|r| unsafe { Active::from_raw(r) })
 }
 
 /// Installs a position (and, for the owner of a live span, the span) until dropped, then

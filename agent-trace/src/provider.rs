@@ -89,6 +89,21 @@ impl ProviderRef {
         ProviderRef { ptr }
     }
 
+    /// Gives up this ref without releasing its count (see [`ProviderRef::from_raw`]).
+    #[inline]
+    pub(crate) fn into_raw(self) -> NonNull<ProviderInner> {
+        std::mem::ManuallyDrop::new(self).ptr
+    }
+
+    /// Takes back a ref given up with [`ProviderRef::into_raw`].
+    ///
+    /// # Safety
+    /// `ptr` must come from `into_raw`, and be taken back at most once.
+    #[inline]
+    pub(crate) unsafe fn from_raw(ptr: NonNull<ProviderInner>) -> ProviderRef {
+        ProviderRef { ptr }
+    }
+
     /// Keeps the provider for the rest of the process.
     fn pin(&self) {
         if self.is_pinned() {
