@@ -18,13 +18,11 @@ fn batch() -> Vec<ExportItem> {
     failed.error = Some(Box::new(SpanError::new("cancelled")));
     vec![
         ExportItem::Span(failed),
-        ExportItem::Trace(TraceRecord {
-            id,
-            workflow_name: "wf".into(),
-            group_id: None,
-            metadata: None,
-            started_at: None,
-            ended_at: Some(agent_trace::Timestamp::now()),
+        ExportItem::Trace({
+            let mut t = TraceRecord::new("wf");
+            t.id = id;
+            t.ended_at = Some(agent_trace::Timestamp::now());
+            t
         }),
     ]
 }

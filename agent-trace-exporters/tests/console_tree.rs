@@ -3,9 +3,11 @@
 
 mod common;
 
+use agent_trace::span_data::{
+    AgentSpanData, GenerationSpanData, GuardrailSpanData, HandoffSpanData, ResponseSpanData,
+};
 use agent_trace::{
-    AgentSpanData, ExportItem, GenerationSpanData, GuardrailSpanData, HandoffSpanData,
-    ResponseSpanData, SpanData, SpanError, SpanId, SpanRecord, Timestamp, TraceId, TraceRecord,
+    ExportItem, SpanData, SpanError, SpanId, SpanRecord, Timestamp, TraceId, TraceRecord,
     TracingExporter, Usage,
 };
 use agent_trace_exporters::console::{ConsoleExporter, ConsoleFormat};
@@ -47,21 +49,19 @@ fn guardrail(name: &'static str, triggered: bool) -> SpanData {
 }
 
 fn function(name: &'static str) -> SpanData {
-    SpanData::Function(agent_trace::FunctionSpanData {
+    SpanData::Function(agent_trace::span_data::FunctionSpanData {
         name: name.into(),
         ..Default::default()
     })
 }
 
 fn trace_record() -> TraceRecord {
-    TraceRecord {
-        id: trace_id(),
-        workflow_name: "customer-support".into(),
-        group_id: Some("thread-42".into()),
-        metadata: None,
-        started_at: Some(Timestamp::from_unix_nanos(BASE)),
-        ended_at: Some(Timestamp::from_unix_nanos(BASE + 1_200 * MS)),
-    }
+    let mut t = TraceRecord::new("customer-support");
+    t.id = trace_id();
+    t.group_id = Some("thread-42".into());
+    t.started_at = Some(Timestamp::from_unix_nanos(BASE));
+    t.ended_at = Some(Timestamp::from_unix_nanos(BASE + 1_200 * MS));
+    t
 }
 
 /// The spans of the golden trace, in a scrambled arrival order.

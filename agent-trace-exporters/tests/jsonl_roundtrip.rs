@@ -30,7 +30,7 @@ fn sample_items() -> Vec<ExportItem> {
     let mut generation = SpanRecord::new(
         id,
         None,
-        SpanData::Generation(Box::new(agent_trace::GenerationSpanData {
+        SpanData::Generation(Box::new(agent_trace::span_data::GenerationSpanData {
             model: Some("gpt-4o-mini".into()),
             usage: Some(Usage::tokens(12, 5)),
             input: Some(serde_json::json!([{"role": "user", "content": "line one\nline two"}])),
@@ -45,13 +45,13 @@ fn sample_items() -> Vec<ExportItem> {
     vec![
         ExportItem::Span(child),
         ExportItem::Span(generation),
-        ExportItem::Trace(TraceRecord {
-            id,
-            workflow_name: "wf".into(),
-            group_id: Some("g".into()),
-            metadata: None,
-            started_at: Some(now_us()),
-            ended_at: Some(now_us()),
+        ExportItem::Trace({
+            let mut t = TraceRecord::new("wf");
+            t.id = id;
+            t.group_id = Some("g".into());
+            t.started_at = Some(now_us());
+            t.ended_at = Some(now_us());
+            t
         }),
     ]
 }

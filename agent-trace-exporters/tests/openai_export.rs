@@ -5,9 +5,10 @@ mod common;
 
 use std::time::Duration;
 
+use agent_trace::span_data::{FunctionSpanData, GenerationSpanData, ResponseSpanData};
 use agent_trace::{
-    ExportItem, FunctionSpanData, GenerationSpanData, ResponseSpanData, SpanData, SpanId, SpanLink,
-    SpanRecord, Timestamp, TraceId, TraceRecord, TracingExporter, Usage,
+    ExportItem, SpanData, SpanId, SpanLink, SpanRecord, Timestamp, TraceId, TraceRecord,
+    TracingExporter, Usage,
 };
 use agent_trace_exporters::openai::{OpenAiError, MAX_FIELD_BYTES};
 use agent_trace_exporters::{HttpSetupError, OpenAiExporter};

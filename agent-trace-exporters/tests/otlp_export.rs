@@ -7,10 +7,12 @@ mod common;
 use std::collections::HashMap;
 use std::time::Duration;
 
+use agent_trace::span_data::{
+    AgentSpanData, FunctionSpanData, GenerationSpanData, GuardrailSpanData, HandoffSpanData,
+};
 use agent_trace::{
-    AgentSpanData, ExportItem, FunctionSpanData, GenerationSpanData, GuardrailSpanData,
-    HandoffSpanData, SpanData, SpanError, SpanId, SpanLink, SpanRecord, Timestamp, TraceId,
-    TraceRecord, TracingExporter, Usage,
+    ExportItem, SpanData, SpanError, SpanId, SpanLink, SpanRecord, Timestamp, TraceId, TraceRecord,
+    TracingExporter, Usage,
 };
 use agent_trace_exporters::otlp::{workflow_span_id, Protocol};
 use agent_trace_exporters::OtlpExporter;
@@ -26,16 +28,11 @@ fn ts(ms: u64) -> Timestamp {
 }
 
 fn span(trace: TraceId, id: u64, parent: Option<u64>, data: SpanData, at: u64) -> SpanRecord {
-    SpanRecord {
-        id: SpanId::from_u64(id).unwrap(),
-        trace_id: trace,
-        parent_id: parent.map(|p| SpanId::from_u64(p).unwrap()),
-        started_at: ts(at),
-        ended_at: Some(ts(at + 10)),
-        data,
-        error: None,
-        links: Vec::new(),
-    }
+    let mut s = SpanRecord::new(trace, parent.map(|p| SpanId::from_u64(p).unwrap()), data);
+    s.id = SpanId::from_u64(id).unwrap();
+    s.started_at = ts(at);
+    s.ended_at = Some(ts(at + 10));
+    s
 }
 
 /// A support conversation: agent → guardrail, tool, generation, handoff, failing tool; trace last.
@@ -95,13 +92,13 @@ fn batch(trace: TraceId) -> Vec<ExportItem> {
         )),
         ExportItem::Span(failing),
         ExportItem::Span(linked),
-        ExportItem::Trace(TraceRecord {
-            id: trace,
-            workflow_name: "customer-support".into(),
-            group_id: Some("thread-42".into()),
-            metadata: None,
-            started_at: Some(ts(0)),
-            ended_at: Some(ts(100)),
+        ExportItem::Trace({
+            let mut t = TraceRecord::new("customer-support");
+            t.id = trace;
+            t.group_id = Some("thread-42".into());
+            t.started_at = Some(ts(0));
+            t.ended_at = Some(ts(100));
+            t
         }),
     ]
 }

@@ -3,9 +3,10 @@
 
 mod common;
 
+use agent_trace::span_data::{AgentSpanData, GenerationSpanData};
 use agent_trace::{
-    AgentSpanData, ExportItem, GenerationSpanData, SpanData, SpanId, SpanRecord, Timestamp,
-    TraceId, TraceRecord, TracingExporter, Usage,
+    ExportItem, SpanData, SpanId, SpanRecord, Timestamp, TraceId, TraceRecord, TracingExporter,
+    Usage,
 };
 use agent_trace_exporters::otlp::Protocol;
 use agent_trace_exporters::OtlpExporter;
@@ -28,42 +29,44 @@ async fn otlp_json_golden() {
     let trace = TraceId::from_hex("5b8efff798038103d269b633813fc60c").unwrap();
     let agent = SpanId::from_hex("eee19b7ec3c1b174").unwrap();
     let batch = vec![
-        ExportItem::Span(SpanRecord {
-            id: agent,
-            trace_id: trace,
-            parent_id: None,
-            started_at: ts(0),
-            ended_at: Some(ts(900)),
-            data: SpanData::Agent(Box::new(AgentSpanData {
-                name: "triage".into(),
-                tools: Some(vec!["lookup".into()].into()),
-                handoffs: None,
-                output_type: None,
-            })),
-            error: None,
-            links: vec![],
+        ExportItem::Span({
+            let mut s = SpanRecord::new(
+                trace,
+                None,
+                SpanData::Agent(Box::new(AgentSpanData {
+                    name: "triage".into(),
+                    tools: Some(vec!["lookup".into()].into()),
+                    handoffs: None,
+                    output_type: None,
+                })),
+            );
+            s.id = agent;
+            s.started_at = ts(0);
+            s.ended_at = Some(ts(900));
+            s
         }),
-        ExportItem::Span(SpanRecord {
-            id: SpanId::from_hex("eee19b7ec3c1b173").unwrap(),
-            trace_id: trace,
-            parent_id: Some(agent),
-            started_at: ts(100),
-            ended_at: Some(ts(800)),
-            data: SpanData::Generation(Box::new(GenerationSpanData {
-                model: Some("gpt-4o-mini".into()),
-                usage: Some(Usage::tokens(12, 5)),
-                ..Default::default()
-            })),
-            error: None,
-            links: vec![],
+        ExportItem::Span({
+            let mut s = SpanRecord::new(
+                trace,
+                Some(agent),
+                SpanData::Generation(Box::new(GenerationSpanData {
+                    model: Some("gpt-4o-mini".into()),
+                    usage: Some(Usage::tokens(12, 5)),
+                    ..Default::default()
+                })),
+            );
+            s.id = SpanId::from_hex("eee19b7ec3c1b173").unwrap();
+            s.started_at = ts(100);
+            s.ended_at = Some(ts(800));
+            s
         }),
-        ExportItem::Trace(TraceRecord {
-            id: trace,
-            workflow_name: "support".into(),
-            group_id: Some("thread-1".into()),
-            metadata: None,
-            started_at: Some(ts(0)),
-            ended_at: Some(ts(1000)),
+        ExportItem::Trace({
+            let mut t = TraceRecord::new("support");
+            t.id = trace;
+            t.group_id = Some("thread-1".into());
+            t.started_at = Some(ts(0));
+            t.ended_at = Some(ts(1000));
+            t
         }),
     ];
     exporter.export(&batch).await.unwrap();

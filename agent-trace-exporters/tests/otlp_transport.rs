@@ -22,13 +22,12 @@ fn batch(trace: TraceId) -> Vec<ExportItem> {
     span.ended_at = Some(Timestamp::now());
     vec![
         ExportItem::Span(span),
-        ExportItem::Trace(TraceRecord {
-            id: trace,
-            workflow_name: "wf".into(),
-            group_id: None,
-            metadata: None,
-            started_at: Some(Timestamp::now()),
-            ended_at: Some(Timestamp::now()),
+        ExportItem::Trace({
+            let mut t = TraceRecord::new("wf");
+            t.id = trace;
+            t.started_at = Some(Timestamp::now());
+            t.ended_at = Some(Timestamp::now());
+            t
         }),
     ]
 }

@@ -8,9 +8,9 @@
 //! being polled on this thread, and is never handed to other tasks or threads.
 
 use std::cell::Cell;
+use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
-use std::marker::PhantomData;
 
 use crate::id::{SpanId, TraceId};
 use crate::model::SpanRecord;

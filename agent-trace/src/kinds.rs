@@ -7,7 +7,7 @@ macro_rules! named_constructor {
     ($(#[$doc:meta])* $fn:ident, $variant:ident, $ty:ident) => {
         $(#[$doc])*
         #[inline]
-        pub fn $fn(name: impl Into<Str>) -> Span {
+        pub fn $fn(name: impl Into<Name>) -> Span {
             Span::start_with(|| {
                 SpanData::$variant($ty {
                     name: name.into(),
@@ -92,7 +92,7 @@ pub fn response_span(response_id: Option<String>) -> Span {
 /// # drop(span);
 /// ```
 #[inline]
-pub fn handoff_span(from_agent: impl Into<Str>, to_agent: impl Into<Str>) -> Span {
+pub fn handoff_span(from_agent: impl Into<Name>, to_agent: impl Into<Name>) -> Span {
     Span::start_with(|| {
         SpanData::Handoff(HandoffSpanData {
             from_agent: Some(from_agent.into()),
@@ -108,7 +108,7 @@ pub fn handoff_span(from_agent: impl Into<Str>, to_agent: impl Into<Str>) -> Spa
 /// # drop(span);
 /// ```
 #[inline]
-pub fn mcp_tools_span(server: impl Into<Str>) -> Span {
+pub fn mcp_tools_span(server: impl Into<Name>) -> Span {
     Span::start_with(|| {
         SpanData::McpTools(Box::new(McpListToolsSpanData {
             server: Some(server.into()),

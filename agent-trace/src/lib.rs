@@ -127,7 +127,31 @@ pub use kinds::{
     agent_span, custom_span, function_span, generation_span, guardrail_span, handoff_span,
     mcp_tools_span, response_span, span_of_kind,
 };
-pub use model::*;
+pub use model::{
+    ExportItem, Name, NameList, SpanData, SpanError, SpanKind, SpanLink, SpanRecord, TraceRecord,
+    Usage,
+};
+
+/// The data of each kind of span, as [`SpanData`]'s variants carry it (agent, function,
+/// generation, response, handoff, custom, guardrail, transcription, speech, speech group, MCP
+/// tools), with [`SpanData`], [`SpanKind`] and [`Usage`] again for one-stop imports.
+///
+/// ```
+/// use agent_trace::span_data::{SpanData, SpanKind};
+///
+/// let mut data = SpanData::empty(SpanKind::Generation);
+/// if let SpanData::Generation(g) = &mut data {
+///     g.model = Some("gpt-4o-mini".into());
+/// }
+/// assert_eq!(data.name(), Some("gpt-4o-mini"));
+/// ```
+pub mod span_data {
+    pub use crate::model::{
+        AgentSpanData, CustomSpanData, FunctionSpanData, GenerationSpanData, GuardrailSpanData,
+        HandoffSpanData, McpListToolsSpanData, ResponseSpanData, SpanData, SpanKind,
+        SpeechGroupSpanData, SpeechSpanData, TranscriptionSpanData, Usage,
+    };
+}
 pub use processor::{BoxFuture, ExportError, TraceError, TracingExporter, TracingProcessor};
 pub use provider::{
     global_provider, is_enabled, set_enabled, set_global_provider, TracerProvider,

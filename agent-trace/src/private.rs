@@ -27,23 +27,23 @@ pub fn start_span(
         let mut data = SpanData::empty(kind);
         match &mut data {
             SpanData::Agent(a) => {
-                a.name = Str::Borrowed(name);
+                a.name = Name::Borrowed(name);
                 if !tools.is_empty() {
-                    a.tools = Some(tools.iter().map(|s| Str::Borrowed(*s)).collect());
+                    a.tools = Some(tools.iter().map(|s| Name::Borrowed(*s)).collect());
                 }
                 if !handoffs.is_empty() {
-                    a.handoffs = Some(handoffs.iter().map(|s| Str::Borrowed(*s)).collect());
+                    a.handoffs = Some(handoffs.iter().map(|s| Name::Borrowed(*s)).collect());
                 }
-                a.output_type = output_type.map(Str::Borrowed);
+                a.output_type = output_type.map(Name::Borrowed);
             }
-            SpanData::Function(f) => f.name = Str::Borrowed(name),
-            SpanData::Custom(c) => c.name = Str::Borrowed(name),
-            SpanData::Guardrail(g) => g.name = Str::Borrowed(name),
-            SpanData::Generation(g) => g.model = model.map(Str::Borrowed),
-            SpanData::Transcription(t) => t.model = model.map(Str::Borrowed),
-            SpanData::Speech(s) => s.model = model.map(Str::Borrowed),
-            SpanData::Handoff(h) => h.from_agent = Some(Str::Borrowed(name)),
-            SpanData::McpTools(m) => m.server = Some(Str::Borrowed(name)),
+            SpanData::Function(f) => f.name = Name::Borrowed(name),
+            SpanData::Custom(c) => c.name = Name::Borrowed(name),
+            SpanData::Guardrail(g) => g.name = Name::Borrowed(name),
+            SpanData::Generation(g) => g.model = model.map(Name::Borrowed),
+            SpanData::Transcription(t) => t.model = model.map(Name::Borrowed),
+            SpanData::Speech(s) => s.model = model.map(Name::Borrowed),
+            SpanData::Handoff(h) => h.from_agent = Some(Name::Borrowed(name)),
+            SpanData::McpTools(m) => m.server = Some(Name::Borrowed(name)),
             SpanData::Response(_) | SpanData::SpeechGroup(_) => {}
         }
         data

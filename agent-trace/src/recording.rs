@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::current::CurrentSpan;
-use crate::model::{SpanError, SpanRecord, Str, Usage};
+use crate::model::{Name, SpanError, SpanRecord, Usage};
 use crate::span::{to_value, Span};
 
 /// Recording on a span: the same methods, with the same meaning, on the [`Span`] you hold, on
@@ -103,7 +103,7 @@ pub trait Record {
     /// r.set_model("gpt-4o-mini");
     /// assert_eq!(r.data.name(), Some("gpt-4o-mini"));
     /// ```
-    fn set_model(&mut self, model: impl Into<Str>)
+    fn set_model(&mut self, model: impl Into<Name>)
     where
         Self: Sized,
     {

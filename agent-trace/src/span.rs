@@ -217,7 +217,7 @@ impl Span {
     /// let span = agent_trace::generation_span().with_model("gpt-4o-mini");
     /// # drop(span);
     /// ```
-    pub fn with_model(mut self, model: impl Into<Str>) -> Span {
+    pub fn with_model(mut self, model: impl Into<Name>) -> Span {
         self.record_mut(|r| r.put_model(model));
         self
     }
@@ -330,10 +330,10 @@ impl Drop for Span {
     }
 }
 
-fn static_list(items: &'static [&'static str]) -> StrList {
+fn static_list(items: &'static [&'static str]) -> NameList {
     items
         .iter()
-        .map(|s| Str::Borrowed(*s))
+        .map(|s| Name::Borrowed(*s))
         .collect::<Vec<_>>()
         .into()
 }

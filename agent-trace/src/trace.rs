@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::clock::Timestamp;
 use crate::context::Active;
 use crate::id::TraceId;
-use crate::model::{Str, TraceRecord};
+use crate::model::{Name, TraceRecord};
 use crate::provider::{global_provider, TracerProvider};
 use crate::Context;
 
@@ -28,7 +28,7 @@ use crate::Context;
 ///     .await;
 /// # }
 /// ```
-pub fn trace(workflow_name: impl Into<Str>) -> TraceBuilder {
+pub fn trace(workflow_name: impl Into<Name>) -> TraceBuilder {
     match global_provider() {
         Some(provider) => provider.trace(workflow_name),
         None => {
@@ -47,7 +47,7 @@ impl TracerProvider {
     /// p.trace("nightly-report").run(async { /* ... */ }).await;
     /// # }
     /// ```
-    pub fn trace(&self, workflow_name: impl Into<Str>) -> TraceBuilder {
+    pub fn trace(&self, workflow_name: impl Into<Name>) -> TraceBuilder {
         TraceBuilder::with_provider(Some(self.clone()), workflow_name.into())
     }
 }
@@ -61,7 +61,7 @@ pub struct TraceBuilder {
 }
 
 impl TraceBuilder {
-    fn with_provider(provider: Option<TracerProvider>, workflow_name: Str) -> Self {
+    fn with_provider(provider: Option<TracerProvider>, workflow_name: Name) -> Self {
         TraceBuilder {
             provider,
             record: TraceRecord {

@@ -99,13 +99,10 @@ fn our_records_round_trip_and_render_like_the_sdk() {
     let back: ExportItem = serde_json::from_str(&json).unwrap();
     assert_eq!(back, item);
 
-    let trace = ExportItem::Trace(TraceRecord {
-        id: trace_id,
-        workflow_name: "wf".into(),
-        group_id: None,
-        metadata: None,
-        started_at: None,
-        ended_at: None,
+    let trace = ExportItem::Trace({
+        let mut t = TraceRecord::new("wf");
+        t.id = trace_id;
+        t
     });
     assert_eq!(
         serde_json::to_string(&trace).unwrap(),
@@ -250,13 +247,12 @@ fn span_lines_have_the_sdks_keys_and_trace_lines_add_two() {
     assert_eq!(keys(&ours[0]), keys(sdk_span));
 
     let sdk_trace: Value = serde_json::from_str(&fixture_lines()[0]).unwrap();
-    let trace = TraceRecord {
-        id: TraceId::random(),
-        workflow_name: "wf".into(),
-        group_id: None,
-        metadata: None,
-        started_at: Some(Timestamp::now()),
-        ended_at: Some(Timestamp::now()),
+    let trace = {
+        let mut t = TraceRecord::new("wf");
+        t.id = TraceId::random();
+        t.started_at = Some(Timestamp::now());
+        t.ended_at = Some(Timestamp::now());
+        t
     };
     let ours = serde_json::to_value(ExportItem::Trace(trace)).unwrap();
     let mut expected = keys(&sdk_trace);

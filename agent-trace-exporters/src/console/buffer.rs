@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
-use agent_trace::{ExportItem, SpanRecord, Str, TraceId, TraceRecord};
+use agent_trace::{ExportItem, Name, SpanRecord, TraceId, TraceRecord};
 
 use super::render::{render_late, render_trace, span_extent, Header, Style, TraceStatus};
 
@@ -26,7 +26,7 @@ pub(crate) struct TreeBuffer {
     buffered: usize,
     max_buffered: usize,
     /// Recently printed traces and their workflow names, bounded.
-    printed: HashMap<TraceId, Option<Str>>,
+    printed: HashMap<TraceId, Option<Name>>,
     printed_order: VecDeque<TraceId>,
 }
 
@@ -145,7 +145,7 @@ impl TreeBuffer {
         self.remember(id, trace.map(|t| t.workflow_name.clone()));
     }
 
-    fn remember(&mut self, id: TraceId, name: Option<Str>) {
+    fn remember(&mut self, id: TraceId, name: Option<Name>) {
         match self.printed.get_mut(&id) {
             Some(slot) => {
                 if name.is_some() {
@@ -182,13 +182,11 @@ mod tests {
 
     /// A trace's end record.
     fn trace(id: u128) -> ExportItem {
-        ExportItem::Trace(TraceRecord {
-            id: TraceId::from_u128(id).unwrap(),
-            workflow_name: "wf".into(),
-            group_id: None,
-            metadata: None,
-            started_at: None,
-            ended_at: Some(agent_trace::Timestamp::now()),
+        ExportItem::Trace({
+            let mut t = TraceRecord::new("wf");
+            t.id = TraceId::from_u128(id).unwrap();
+            t.ended_at = Some(agent_trace::Timestamp::now());
+            t
         })
     }
 

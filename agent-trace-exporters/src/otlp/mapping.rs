@@ -500,13 +500,11 @@ mod tests {
     fn trace_groups_are_bounded() {
         let mut c = TraceGroups::default();
         for i in 1..=(TRACE_GROUPS as u128 + 10) {
-            c.started(&TraceRecord {
-                id: TraceId::from_u128(i).unwrap(),
-                workflow_name: "wf".into(),
-                group_id: Some(format!("g{i}")),
-                metadata: None,
-                started_at: None,
-                ended_at: None,
+            c.started(&{
+                let mut t = TraceRecord::new("wf");
+                t.id = TraceId::from_u128(i).unwrap();
+                t.group_id = Some(format!("g{i}"));
+                t
             });
         }
         assert_eq!(c.map.len(), TRACE_GROUPS);

@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 
 use super::record::{SpanError, SpanRecord};
-use super::span_data::{SpanData, Str, Usage};
+use super::span_data::{Name, SpanData, Usage};
 use crate::diag::OnceWarning;
 
 /// JSON text of a value; a string stays as it is (Python's `str(result)` for a str).
@@ -163,7 +163,7 @@ impl SpanRecord {
     }
 
     /// Sets the model of a generation, transcription or speech span.
-    pub(crate) fn put_model(&mut self, model: impl Into<Str>) {
+    pub(crate) fn put_model(&mut self, model: impl Into<Name>) {
         match &mut self.data {
             SpanData::Generation(d) => d.model = Some(model.into()),
             SpanData::Transcription(d) => d.model = Some(model.into()),

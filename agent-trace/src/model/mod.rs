@@ -8,6 +8,6 @@ mod span_data;
 pub use record::{ExportItem, SpanError, SpanLink, SpanRecord, TraceRecord};
 pub use span_data::{
     AgentSpanData, CustomSpanData, FunctionSpanData, GenerationSpanData, GuardrailSpanData,
-    HandoffSpanData, McpListToolsSpanData, ResponseSpanData, SpanData, SpanKind,
-    SpeechGroupSpanData, SpeechSpanData, Str, StrList, TranscriptionSpanData, Usage,
+    HandoffSpanData, McpListToolsSpanData, Name, NameList, ResponseSpanData, SpanData, SpanKind,
+    SpeechGroupSpanData, SpeechSpanData, TranscriptionSpanData, Usage,
 };

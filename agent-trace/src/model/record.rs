@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::span_data::{SpanData, Str};
+use super::span_data::{Name, SpanData};
 use crate::clock::Timestamp;
 use crate::id::{SpanId, TraceId};
 
@@ -75,6 +75,7 @@ pub struct SpanLink {
 /// Serializes to one `"object": "trace.span"` line of the OpenAI Agents SDK export format when
 /// wrapped in [`ExportItem`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SpanRecord {
     /// This span's id.
     pub id: SpanId,
@@ -135,11 +136,12 @@ impl SpanRecord {
 
 /// A trace: one run of a workflow.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TraceRecord {
     /// The trace's id.
     pub id: TraceId,
     /// The workflow's name.
-    pub workflow_name: Str,
+    pub workflow_name: Name,
     /// Groups traces of one conversation or session.
     #[serde(default)]
     pub group_id: Option<String>,
@@ -163,7 +165,7 @@ impl TraceRecord {
     /// assert_eq!(t.workflow_name.as_ref(), "wf");
     /// assert!(t.started_at.is_none());
     /// ```
-    pub fn new(workflow_name: impl Into<Str>) -> TraceRecord {
+    pub fn new(workflow_name: impl Into<Name>) -> TraceRecord {
         TraceRecord {
             id: TraceId::random(),
             workflow_name: workflow_name.into(),

@@ -1,16 +1,17 @@
 //! Typed span data: one variant per kind of work, serialized as `span_data` with a `type` tag
-//! exactly as the OpenAI Agents SDK writes it.
+//! in the OpenAI Agents SDK's shape (the README lists the few differences).
 
 use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-/// A string that is usually `&'static` (names from `#[traced]`) and costs no allocation then.
-pub type Str = Cow<'static, str>;
+/// A name (of a workflow, agent, tool, model…): usually `&'static` (names from `#[traced]`),
+/// and then it costs no allocation; an owned `String` when built at run time.
+pub type Name = Cow<'static, str>;
 
-/// A list of names (tools, handoffs) that is usually a static slice.
-pub type StrList = Cow<'static, [Str]>;
+/// A list of names (an agent's tools or hand-off targets), usually a static slice.
+pub type NameList = Cow<'static, [Name]>;
 
 /// The kind of a span, without its data. `#[traced(kind = "...")]` takes these names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -156,23 +157,23 @@ impl Usage {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AgentSpanData {
     /// The agent's name.
-    pub name: Str,
+    pub name: Name,
     /// Agents this one may hand off to.
     #[serde(default)]
-    pub handoffs: Option<StrList>,
+    pub handoffs: Option<NameList>,
     /// Tools this agent may call.
     #[serde(default)]
-    pub tools: Option<StrList>,
+    pub tools: Option<NameList>,
     /// The agent's output type, as text.
     #[serde(default)]
-    pub output_type: Option<Str>,
+    pub output_type: Option<Name>,
 }
 
 /// Data of a function (tool call) span.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FunctionSpanData {
     /// The function's name.
-    pub name: Str,
+    pub name: Name,
     /// Its arguments, as JSON text.
     #[serde(default)]
     pub input: Option<String>,
@@ -196,7 +197,7 @@ pub struct GenerationSpanData {
     pub output: Option<Value>,
     /// The model name.
     #[serde(default)]
-    pub model: Option<Str>,
+    pub model: Option<Name>,
     /// Model settings (temperature, …).
     #[serde(default)]
     pub model_config: Option<Map<String, Value>>,
@@ -221,17 +222,17 @@ pub struct ResponseSpanData {
 pub struct HandoffSpanData {
     /// The agent handing off.
     #[serde(default)]
-    pub from_agent: Option<Str>,
+    pub from_agent: Option<Name>,
     /// The agent receiving control.
     #[serde(default)]
-    pub to_agent: Option<Str>,
+    pub to_agent: Option<Name>,
 }
 
 /// Data of a custom span.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CustomSpanData {
     /// The span's name.
-    pub name: Str,
+    pub name: Name,
     /// Free-form data.
     #[serde(default)]
     pub data: Map<String, Value>,
@@ -241,7 +242,7 @@ pub struct CustomSpanData {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GuardrailSpanData {
     /// The guardrail's name.
-    pub name: Str,
+    pub name: Name,
     /// Whether the guardrail tripped.
     #[serde(default)]
     pub triggered: bool,
@@ -258,7 +259,7 @@ pub struct TranscriptionSpanData {
     pub output: Option<String>,
     /// The model name.
     #[serde(default)]
-    pub model: Option<Str>,
+    pub model: Option<Name>,
     /// Model settings.
     #[serde(default)]
     pub model_config: Option<Map<String, Value>>,
@@ -275,7 +276,7 @@ pub struct SpeechSpanData {
     pub output: Option<Value>,
     /// The model name.
     #[serde(default)]
-    pub model: Option<Str>,
+    pub model: Option<Name>,
     /// Model settings.
     #[serde(default)]
     pub model_config: Option<Map<String, Value>>,
@@ -297,7 +298,7 @@ pub struct SpeechGroupSpanData {
 pub struct McpListToolsSpanData {
     /// The MCP server.
     #[serde(default)]
-    pub server: Option<Str>,
+    pub server: Option<Name>,
     /// The tool names it returned.
     #[serde(default)]
     pub result: Option<Vec<String>>,
@@ -386,7 +387,7 @@ impl SpanData {
     /// ```
     /// assert_eq!(agent_trace::SpanData::custom("fetch-docs").name(), Some("fetch-docs"));
     /// ```
-    pub fn custom(name: impl Into<Str>) -> Self {
+    pub fn custom(name: impl Into<Name>) -> Self {
         SpanData::Custom(CustomSpanData {
             name: name.into(),
             data: Map::new(),
@@ -397,7 +398,7 @@ impl SpanData {
     /// of a generation, the target of a hand-off, the MCP server. `None` when there is none.
     ///
     /// ```
-    /// use agent_trace::{SpanData, GenerationSpanData};
+    /// use agent_trace::span_data::{GenerationSpanData, SpanData};
     /// let g = SpanData::Generation(Box::new(GenerationSpanData { model: Some("gpt-4o".into()), ..Default::default() }));
     /// assert_eq!(g.name(), Some("gpt-4o"));
     /// ```
