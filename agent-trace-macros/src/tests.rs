@@ -1,5 +1,5 @@
 //! Unit tests of the expansion (compile-level behaviour is covered by the
-//! workspace's `tests/ui` and `tests/macro_expansion.rs`).
+//! `agent-trace/tests/ui` and `agent-trace/tests/macro_expansion.rs`).
 
 use quote::quote;
 

@@ -58,7 +58,25 @@
 //!   [`spawn`]; threads with [`Context::attach`]. `#[traced]` does it for you.
 //! - A [`TracerProvider`] hands traces and spans to [`TracingProcessor`]s; the
 //!   [`BatchProcessor`] queues them for [`TracingExporter`]s on its own thread.
-//!   Await [`TracerProvider::force_flush`] before exiting.
+//!   Await [`TracerProvider::force_flush`] before exiting. Providers are values: the one
+//!   installed with [`set_global_provider`] lives for the process (its spans skip the
+//!   reference count); any other is flushed and shut down when its last handle, trace, span or
+//!   captured context goes (one per test or per tenant is fine).
+//! - Each trace's record reaches the processors and exporters when it starts (before its
+//!   spans) and again when it ends ([`ExportItem::is_trace_start`]).
+//! - Recording on a span is one vocabulary, [`Record`], on the [`Span`] you hold, on
+//!   [`current_span`] and on a [`SpanRecord`]. [`prelude`] has what most code imports.
+//!
+//! ## Cargo features
+//!
+//! - `pipeline` (default): [`BatchProcessor`] with its export thread, retry, circuit breaker
+//!   and spool (pulls Tokio's runtime, `rtrb`, `backon`).
+//! - `tokio` (in `pipeline`): [`spawn`] and [`spawn_blocking`].
+//!
+//! A library that only instruments its code (spans, `#[traced]`, `.in_span()`) depends on
+//! `agent-trace` with `default-features = false` and leaves the pipeline to the application;
+//! with no provider installed its spans cost what a span outside any trace costs (a few
+//! nanoseconds). `examples/tool-library` is such a crate.
 //! - Off switch: [`set_enabled`], or `AGENT_TRACE_DISABLED=true` / `OTEL_SDK_DISABLED=true`.
 //!   Off, or outside any trace, spans cost a few nanoseconds and nested code works the same.
 // The crate-root lint set of tokio-rs/tracing.

@@ -1,4 +1,6 @@
-//! Live spans: [`Span`], the kind constructors, and [`current_span`].
+//! Live spans: [`Span`], how one starts at the current position, enters its scope and ends.
+//! (The kind constructors are in `kinds.rs`, [`current_span`](crate::current_span) in
+//! `current.rs`, the recording methods in `recording.rs`.)
 
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 

@@ -1,3 +1,4 @@
+#![forbid(unsafe_code)]
 //! A tool library as a third party would write it: it instruments its functions with
 //! agent-trace and depends on the API only (`default-features = false`), so it pulls no export
 //! pipeline, no Tokio runtime, no ring buffers and no retry crate. Spans it makes join the
