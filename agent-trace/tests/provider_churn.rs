@@ -2,37 +2,12 @@
 //! every span reaches its exporter, and threads and memory stay flat. Alone in its binary, so
 //! that no other test's threads are counted.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use agent_trace::{
-    custom_span, BatchProcessor, BoxFuture, ExportError, ExportItem, TracerProvider,
-    TracingExporter,
-};
+use agent_trace::{custom_span, BatchProcessor, TracerProvider};
 
-/// Counts the spans and trace records that reach it.
-#[derive(Clone, Default)]
-struct Counting {
-    spans: Arc<AtomicU64>,
-    traces: Arc<AtomicU64>,
-}
-
-impl TracingExporter for Counting {
-    fn name(&self) -> &str {
-        "counting"
-    }
-
-    fn export<'a>(&'a self, batch: &'a [ExportItem]) -> BoxFuture<'a, Result<(), ExportError>> {
-        for item in batch {
-            match item {
-                ExportItem::Span(_) => self.spans.fetch_add(1, Ordering::Relaxed),
-                ExportItem::Trace(_) => self.traces.fetch_add(1, Ordering::Relaxed),
-            };
-        }
-        Box::pin(async { Ok(()) })
-    }
-}
+mod common;
+use common::TestExporter;
 
 /// A value of `/proc/self/status` (kB for sizes), or `None` off Linux.
 fn proc_status(key: &str) -> Option<u64> {
@@ -55,7 +30,7 @@ fn settled_threads(at_most: u64) -> Option<u64> {
     }
 }
 
-fn one_provider_run(exporter: &Counting, spans: usize) {
+fn one_provider_run(exporter: &TestExporter, spans: usize) {
     let batch = BatchProcessor::builder()
         .with_exporter(exporter.clone())
         .build();
@@ -72,7 +47,7 @@ fn one_provider_run(exporter: &Counting, spans: usize) {
 
 #[test]
 fn ten_thousand_providers_deliver_everything_and_stay_flat() {
-    let exporter = Counting::default();
+    let exporter = TestExporter::counting("counting");
     // Warm up: allocator pools, the first export threads, thread-locals.
     for _ in 0..500 {
         one_provider_run(&exporter, 3);
@@ -83,11 +58,11 @@ fn ten_thousand_providers_deliver_everything_and_stay_flat() {
     for i in 0..runs {
         one_provider_run(&exporter, 3);
         // Everything ended under the provider reached its exporter by the time drop returned.
-        assert_eq!(exporter.spans.load(Ordering::Relaxed), 3 * (500 + i + 1));
+        // 3 spans and the trace's record at its start and its end.
+        assert_eq!(exporter.count(), 5 * (500 + i + 1));
     }
     let threads_after = settled_threads(threads_before.unwrap_or(2));
     let rss_after = proc_status("VmRSS:");
-    assert!(exporter.traces.load(Ordering::Relaxed) >= 500 + runs);
     eprintln!(
         "10,000 providers: threads {threads_before:?} -> {threads_after:?}, \
          VmRSS {rss_before:?} kB -> {rss_after:?} kB"

@@ -5,33 +5,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+mod common;
+use common::TestExporter;
+
 use agent_trace::{
-    custom_span, BatchProcessor, BoxFuture, ExportError, ExportItem, SpanRecord, TraceError,
-    TracerProvider, TracingExporter, TracingProcessor,
+    custom_span, BatchProcessor, SpanRecord, TraceError, TracerProvider, TracingProcessor,
 };
-
-/// Counts the spans and trace records that reach it.
-#[derive(Clone, Default)]
-struct Counting {
-    spans: Arc<AtomicU64>,
-    traces: Arc<AtomicU64>,
-}
-
-impl TracingExporter for Counting {
-    fn name(&self) -> &str {
-        "counting"
-    }
-
-    fn export<'a>(&'a self, batch: &'a [ExportItem]) -> BoxFuture<'a, Result<(), ExportError>> {
-        for item in batch {
-            match item {
-                ExportItem::Span(_) => self.spans.fetch_add(1, Ordering::Relaxed),
-                ExportItem::Trace(_) => self.traces.fetch_add(1, Ordering::Relaxed),
-            };
-        }
-        Box::pin(async { Ok(()) })
-    }
-}
 
 /// A processor that notes when it is shut down.
 #[derive(Clone, Default)]
@@ -54,7 +33,7 @@ impl TracingProcessor for Noting {
 
 #[test]
 fn dropping_inside_a_runtime_does_not_block_it_and_still_delivers() {
-    let exporter = Counting::default();
+    let exporter = TestExporter::counting("counting");
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -76,10 +55,11 @@ fn dropping_inside_a_runtime_does_not_block_it_and_still_delivers() {
         drop(provider);
     });
     let deadline = Instant::now() + Duration::from_secs(30);
-    while exporter.spans.load(Ordering::Relaxed) < 5 && Instant::now() < deadline {
+    // 5 spans and the trace's record at its start and its end.
+    while exporter.count() < 7 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(5));
     }
-    assert_eq!(exporter.spans.load(Ordering::Relaxed), 5);
+    assert_eq!(exporter.count(), 7);
 }
 
 #[test]
