@@ -54,11 +54,7 @@ fn batch(trace: TraceId) -> Vec<ExportItem> {
             usage: Some(usage),
         })),
     );
-    response.links.push(SpanLink {
-        trace_id: trace,
-        span_id: SpanId::random(),
-        attributes: Default::default(),
-    });
+    response.links.push(SpanLink::new(trace, SpanId::random()));
     let mut started = TraceRecord::new("wf");
     started.id = trace;
     started.group_id = Some("g1".into());

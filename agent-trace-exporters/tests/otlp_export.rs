@@ -61,11 +61,10 @@ fn batch(trace: TraceId) -> Vec<ExportItem> {
         "disk full",
     ))));
     let mut linked = span(trace, 7, None, SpanData::custom("followup"), 70);
-    linked.links.push(SpanLink {
-        trace_id: TraceId::from_u128(99).unwrap(),
-        span_id: SpanId::from_u64(98).unwrap(),
-        attributes: Default::default(),
-    });
+    linked.links.push(SpanLink::new(
+        TraceId::from_u128(99).unwrap(),
+        SpanId::from_u64(98).unwrap(),
+    ));
     vec![
         ExportItem::Span(span(trace, 1, None, agent, 0)),
         ExportItem::Span(span(

@@ -138,10 +138,7 @@ fn a_bad_exporter_never_stalls_the_good_one() {
         .with_exporter(hung.clone())
         .with_exporter(failing.clone())
         .export_timeout(Duration::from_millis(100))
-        .retry_policy(RetryPolicy {
-            max_elapsed: Duration::from_millis(300),
-            ..RetryPolicy::default()
-        })
+        .retry_policy(RetryPolicy::default().max_elapsed(Duration::from_millis(300)))
         .build();
     let provider = TracerProvider::builder()
         .with_processor(batch.clone())
@@ -172,16 +169,12 @@ fn spool_keeps_batches_through_an_outage_and_after_a_restart() {
             .with_exporter(e.clone())
             .max_batch_size(10)
             .spool_dir(dir.path())
-            .retry_policy(RetryPolicy {
-                initial_backoff: Duration::from_millis(1),
-                max_backoff: Duration::from_millis(5),
-                max_elapsed: Duration::from_millis(50),
-                ..RetryPolicy::default()
-            })
-            .breaker_policy(BreakerPolicy {
-                failure_threshold: 3,
-                cooldown: Duration::from_millis(100),
-            })
+            .retry_policy(
+                RetryPolicy::default()
+                    .backoff(Duration::from_millis(1), Duration::from_millis(5))
+                    .max_elapsed(Duration::from_millis(50)),
+            )
+            .breaker_policy(BreakerPolicy::new(3, Duration::from_millis(100)))
             .build()
     };
     let first = build(&e);

@@ -68,19 +68,14 @@ fn produced_ids(local: &CollectingProcessor) -> HashSet<[u8; 8]> {
 }
 
 fn fast_retry(max_elapsed_ms: u64) -> RetryPolicy {
-    RetryPolicy {
-        initial_backoff: Duration::from_millis(50),
-        max_backoff: Duration::from_millis(200),
-        max_elapsed: Duration::from_millis(max_elapsed_ms),
-        max_retry_after: Duration::from_secs(2),
-    }
+    RetryPolicy::default()
+        .backoff(Duration::from_millis(50), Duration::from_millis(200))
+        .max_elapsed(Duration::from_millis(max_elapsed_ms))
+        .max_retry_after(Duration::from_secs(2))
 }
 
 fn no_breaker() -> BreakerPolicy {
-    BreakerPolicy {
-        failure_threshold: 100,
-        cooldown: Duration::from_secs(1),
-    }
+    BreakerPolicy::new(100, Duration::from_secs(1))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -165,10 +160,7 @@ async fn breaker_opens_stops_calling_and_closes_after_recovery() {
         .seen
         .failing
         .store(true, std::sync::atomic::Ordering::SeqCst);
-    let breaker = BreakerPolicy {
-        failure_threshold: 3,
-        cooldown: Duration::from_millis(800),
-    };
+    let breaker = BreakerPolicy::new(3, Duration::from_millis(800));
     let s = setup(
         &backend.endpoint(),
         fast_retry(5_000),
@@ -213,10 +205,7 @@ async fn refused_connections_spool_and_replay_after_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let addr: SocketAddr = Backend::dead_address().await;
     let endpoint = format!("http://{addr}");
-    let breaker = BreakerPolicy {
-        failure_threshold: 2,
-        cooldown: Duration::from_millis(200),
-    };
+    let breaker = BreakerPolicy::new(2, Duration::from_millis(200));
     let first = setup(
         &endpoint,
         fast_retry(2_000),

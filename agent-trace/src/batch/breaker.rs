@@ -14,12 +14,28 @@ use std::time::{Duration, Instant};
 use super::stats::CircuitState;
 
 /// When an exporter's circuit opens and how long it stays open.
+///
+/// ```
+/// let p = agent_trace::BreakerPolicy::new(3, std::time::Duration::from_secs(5));
+/// assert_eq!(p.failure_threshold, 3);
+/// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct BreakerPolicy {
     /// Consecutive failed export attempts that open the circuit (default 5).
     pub failure_threshold: u32,
     /// How long the circuit stays open before a probe (default 10 s).
     pub cooldown: Duration,
+}
+
+impl BreakerPolicy {
+    /// Opens after `failure_threshold` consecutive failed attempts, for `cooldown`.
+    pub fn new(failure_threshold: u32, cooldown: Duration) -> Self {
+        BreakerPolicy {
+            failure_threshold,
+            cooldown,
+        }
+    }
 }
 
 impl Default for BreakerPolicy {

@@ -18,8 +18,18 @@ use crate::diag::{emit, Diagnostic, RateLimited};
 use crate::model::ExportItem;
 use crate::processor::{ExportError, TracingExporter};
 
-/// How failed exports are retried.
+/// How failed exports are retried. Start from `RetryPolicy::default()` and change what you
+/// need:
+///
+/// ```
+/// use std::time::Duration;
+/// let retry = agent_trace::RetryPolicy::default()
+///     .backoff(Duration::from_millis(50), Duration::from_secs(1))
+///     .max_elapsed(Duration::from_secs(10));
+/// assert_eq!(retry.max_backoff, Duration::from_secs(1));
+/// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     /// The first backoff ceiling (default 100 ms); each retry doubles it.
     pub initial_backoff: Duration,
@@ -39,6 +49,27 @@ impl Default for RetryPolicy {
             max_elapsed: Duration::from_secs(30),
             max_retry_after: Duration::from_secs(30),
         }
+    }
+}
+
+impl RetryPolicy {
+    /// Sets the first and the largest backoff ceiling.
+    pub fn backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.initial_backoff = initial;
+        self.max_backoff = max;
+        self
+    }
+
+    /// Sets how long a batch may be retried before it is given up.
+    pub fn max_elapsed(mut self, d: Duration) -> Self {
+        self.max_elapsed = d;
+        self
+    }
+
+    /// Sets the longest `Retry-After` honoured.
+    pub fn max_retry_after(mut self, d: Duration) -> Self {
+        self.max_retry_after = d;
+        self
     }
 }
 

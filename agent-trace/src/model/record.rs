@@ -9,6 +9,7 @@ use crate::id::{SpanId, TraceId};
 
 /// An error recorded on a span: `{"message": ..., "data": ...}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SpanError {
     /// What went wrong, for people.
     pub message: String,
@@ -60,6 +61,7 @@ impl SpanError {
 
 /// A link from a span to another span (possibly in another trace).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SpanLink {
     /// The linked span's trace.
     pub trace_id: TraceId,
@@ -68,6 +70,23 @@ pub struct SpanLink {
     /// Free-form attributes of the link.
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub attributes: Map<String, Value>,
+}
+
+impl SpanLink {
+    /// A link to `span_id` in `trace_id`, with no attributes.
+    ///
+    /// ```
+    /// use agent_trace::{SpanId, SpanLink, TraceId};
+    /// let link = SpanLink::new(TraceId::random(), SpanId::random());
+    /// assert!(link.attributes.is_empty());
+    /// ```
+    pub fn new(trace_id: TraceId, span_id: SpanId) -> SpanLink {
+        SpanLink {
+            trace_id,
+            span_id,
+            attributes: Map::new(),
+        }
+    }
 }
 
 /// A span, as processors see it: started (in `on_span_start`) or finished (in `on_span_end`).
