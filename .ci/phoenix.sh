@@ -76,5 +76,5 @@ EXPORTED=$(sed -n 's/^exported \([0-9][0-9]*\) items$/\1/p' "$WORK/example.log")
 say "the example exported $EXPORTED items"
 
 "$VENV/bin/python" "$ROOT/.ci/phoenix_check.py" --url "$BASE" --project "$PROJECT" \
-    --expect "$EXPORTED" --timeout 180 || fail "Phoenix does not hold the expected spans"
+    --traces 2 --exported-items "$EXPORTED" --timeout 180 || fail "Phoenix does not hold the expected spans"
 say "OK"

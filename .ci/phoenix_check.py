@@ -73,6 +73,8 @@ def check(spans, expect):
     for s in spans:
         by_trace[s["context"]["trace_id"]].append(s)
     runs = expect // len(EXPECTED_TREE)
+    if runs == 0:
+        problems.append("nothing to check: expected no spans")
     if len(by_trace) != runs:
         problems.append(f"expected {runs} traces, found {len(by_trace)}")
     for trace_id, members in by_trace.items():
@@ -93,6 +95,11 @@ def check(spans, expect):
         )
         if usage != EXPECTED_USAGE:
             problems.append(f"{trace_id}: token counts {usage} != {EXPECTED_USAGE}")
+        # Every span carries its conversation id: the trace's start record reaches the
+        # exporter before the trace's spans.
+        missing = [s["name"] for s in members if not attr(s, "gen_ai.conversation.id")]
+        if missing:
+            problems.append(f"{trace_id}: spans without gen_ai.conversation.id: {missing}")
         errors = [s for s in members if s.get("status_code") == "ERROR"]
         if len(errors) != 1 or errors[0]["name"] != "execute_tool issue_refund":
             problems.append(f"{trace_id}: expected one failed issue_refund, got {[s['name'] for s in errors]}")
@@ -103,9 +110,20 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--url", required=True)
     parser.add_argument("--project", required=True)
-    parser.add_argument("--expect", type=int, required=True, help="spans the example exported")
+    parser.add_argument("--traces", type=int, required=True,
+                        help="traces the example runs (pinned here, not read from its output)")
+    parser.add_argument("--exported-items", type=int, required=True,
+                        help="items the example says it exported (a cross-check)")
     parser.add_argument("--timeout", type=float, default=180)
     args = parser.parse_args()
+    # Each trace is the tree below in Phoenix; its items at the exporter are the tree's spans
+    # less the workflow span, plus the trace's record at its start and at its end.
+    args.expect = args.traces * len(EXPECTED_TREE)
+    items_per_trace = len(EXPECTED_TREE) - 1 + 2
+    if args.exported_items != args.traces * items_per_trace:
+        print(f"phoenix_check: FAIL: the example exported {args.exported_items} items, expected "
+              f"{args.traces * items_per_trace} ({args.traces} traces of {items_per_trace})")
+        return 1
 
     deadline = time.monotonic() + args.timeout
     spans, delay = [], 0.2
