@@ -33,25 +33,30 @@ fn agent(name: &'static str, tools: &[&'static str], handoffs: &[&'static str]) 
     let list = |l: &[&'static str]| {
         (!l.is_empty()).then(|| l.iter().map(|s| (*s).into()).collect::<Vec<_>>().into())
     };
-    SpanData::Agent(Box::new(AgentSpanData {
-        name: name.into(),
-        tools: list(tools),
-        handoffs: list(handoffs),
-        output_type: None,
+    SpanData::Agent(Box::new({
+        let mut d = AgentSpanData::default();
+        d.name = name.into();
+        d.tools = list(tools);
+        d.handoffs = list(handoffs);
+        d.output_type = None;
+        d
     }))
 }
 
 fn guardrail(name: &'static str, triggered: bool) -> SpanData {
-    SpanData::Guardrail(GuardrailSpanData {
-        name: name.into(),
-        triggered,
+    SpanData::Guardrail({
+        let mut d = GuardrailSpanData::default();
+        d.name = name.into();
+        d.triggered = triggered;
+        d
     })
 }
 
 fn function(name: &'static str) -> SpanData {
-    SpanData::Function(agent_trace::span_data::FunctionSpanData {
-        name: name.into(),
-        ..Default::default()
+    SpanData::Function({
+        let mut d = agent_trace::span_data::FunctionSpanData::default();
+        d.name = name.into();
+        d
     })
 }
 
@@ -74,9 +79,11 @@ fn golden_spans() -> Vec<SpanRecord> {
             Some(6),
             1_110 * MS,
             1_500 * US,
-            SpanData::Response(Box::new(ResponseSpanData {
-                response_id: Some("resp_123".into()),
-                usage: Some(Usage::tokens(30, 7)),
+            SpanData::Response(Box::new({
+                let mut d = ResponseSpanData::default();
+                d.response_id = Some("resp_123".into());
+                d.usage = Some(Usage::tokens(30, 7));
+                d
             })),
         ),
         lookup,
@@ -86,10 +93,11 @@ fn golden_spans() -> Vec<SpanRecord> {
             Some(1),
             3 * MS,
             12_300 * US,
-            SpanData::Generation(Box::new(GenerationSpanData {
-                model: Some("gpt-4o-mini".into()),
-                usage: Some(Usage::tokens(12, 5)),
-                ..Default::default()
+            SpanData::Generation(Box::new({
+                let mut d = GenerationSpanData::default();
+                d.model = Some("gpt-4o-mini".into());
+                d.usage = Some(Usage::tokens(12, 5));
+                d
             })),
         ),
         span(
@@ -97,9 +105,11 @@ fn golden_spans() -> Vec<SpanRecord> {
             Some(1),
             30 * MS,
             3 * US,
-            SpanData::Handoff(HandoffSpanData {
-                from_agent: Some("Triage".into()),
-                to_agent: Some("Billing".into()),
+            SpanData::Handoff({
+                let mut d = HandoffSpanData::default();
+                d.from_agent = Some("Triage".into());
+                d.to_agent = Some("Billing".into());
+                d
             }),
         ),
         span(

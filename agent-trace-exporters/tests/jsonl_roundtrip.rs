@@ -30,11 +30,12 @@ fn sample_items() -> Vec<ExportItem> {
     let mut generation = SpanRecord::new(
         id,
         None,
-        SpanData::Generation(Box::new(agent_trace::span_data::GenerationSpanData {
-            model: Some("gpt-4o-mini".into()),
-            usage: Some(Usage::tokens(12, 5)),
-            input: Some(serde_json::json!([{"role": "user", "content": "line one\nline two"}])),
-            ..Default::default()
+        SpanData::Generation(Box::new({
+            let mut d = agent_trace::span_data::GenerationSpanData::default();
+            d.model = Some("gpt-4o-mini".into());
+            d.usage = Some(Usage::tokens(12, 5));
+            d.input = Some(serde_json::json!([{"role": "user", "content": "line one\nline two"}]));
+            d
         })),
     );
     generation.started_at = now_us();

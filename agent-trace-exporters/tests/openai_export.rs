@@ -26,32 +26,35 @@ fn batch(trace: TraceId) -> Vec<ExportItem> {
     let big = "x".repeat(300_000);
     let tool = record(
         trace,
-        SpanData::Function(FunctionSpanData {
-            name: "read_file".into(),
-            input: Some("{\"path\":\"/tmp/a\"}".into()),
-            output: Some(big),
-            mcp_data: None,
+        SpanData::Function({
+            let mut d = FunctionSpanData::default();
+            d.name = "read_file".into();
+            d.input = Some("{\"path\":\"/tmp/a\"}".into());
+            d.output = Some(big);
+            d.mcp_data = None;
+            d
         }),
     );
-    let usage = Usage {
-        requests: 1,
-        total_tokens: 17,
-        ..Usage::tokens(12, 5)
-    };
+    let mut usage = Usage::tokens(12, 5);
+    usage.requests = 1;
+    usage.total_tokens = 17;
     let generation = record(
         trace,
-        SpanData::Generation(Box::new(GenerationSpanData {
-            model: Some("gpt-4o".into()),
-            usage: Some(usage.clone()),
-            input: Some(json!([{"role": "user", "content": "hi"}])),
-            ..Default::default()
+        SpanData::Generation(Box::new({
+            let mut d = GenerationSpanData::default();
+            d.model = Some("gpt-4o".into());
+            d.usage = Some(usage.clone());
+            d.input = Some(json!([{"role": "user", "content": "hi"}]));
+            d
         })),
     );
     let mut response = record(
         trace,
-        SpanData::Response(Box::new(ResponseSpanData {
-            response_id: Some("resp_1".into()),
-            usage: Some(usage),
+        SpanData::Response(Box::new({
+            let mut d = ResponseSpanData::default();
+            d.response_id = Some("resp_1".into());
+            d.usage = Some(usage);
+            d
         })),
     );
     response.links.push(SpanLink::new(trace, SpanId::random()));

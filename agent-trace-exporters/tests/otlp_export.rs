@@ -37,24 +37,30 @@ fn span(trace: TraceId, id: u64, parent: Option<u64>, data: SpanData, at: u64) -
 
 /// A support conversation: agent → guardrail, tool, generation, handoff, failing tool; trace last.
 fn batch(trace: TraceId) -> Vec<ExportItem> {
-    let agent = SpanData::Agent(Box::new(AgentSpanData {
-        name: "triage".into(),
-        tools: Some(vec!["lookup_invoice".into()].into()),
-        handoffs: Some(vec!["billing".into()].into()),
-        output_type: None,
+    let agent = SpanData::Agent(Box::new({
+        let mut d = AgentSpanData::default();
+        d.name = "triage".into();
+        d.tools = Some(vec!["lookup_invoice".into()].into());
+        d.handoffs = Some(vec!["billing".into()].into());
+        d.output_type = None;
+        d
     }));
-    let tool = SpanData::Function(FunctionSpanData {
-        name: "lookup_invoice".into(),
-        input: Some(r#"{"id":42}"#.into()),
-        output: Some("paid".into()),
-        mcp_data: None,
+    let tool = SpanData::Function({
+        let mut d = FunctionSpanData::default();
+        d.name = "lookup_invoice".into();
+        d.input = Some(r#"{"id":42}"#.into());
+        d.output = Some("paid".into());
+        d.mcp_data = None;
+        d
     });
-    let generation = SpanData::Generation(Box::new(GenerationSpanData {
-        model: Some("gpt-4o-mini".into()),
-        input: Some(serde_json::json!([{"role": "user", "content": "where is my refund?"}])),
-        output: Some(serde_json::json!([{"role": "assistant", "content": "on its way"}])),
-        usage: Some(Usage::tokens(12, 5)),
-        model_config: Some(serde_json::from_str(r#"{"temperature": 0.2}"#).unwrap()),
+    let generation = SpanData::Generation(Box::new({
+        let mut d = GenerationSpanData::default();
+        d.model = Some("gpt-4o-mini".into());
+        d.input = Some(serde_json::json!([{"role": "user", "content": "where is my refund?"}]));
+        d.output = Some(serde_json::json!([{"role": "assistant", "content": "on its way"}]));
+        d.usage = Some(Usage::tokens(12, 5));
+        d.model_config = Some(serde_json::from_str(r#"{"temperature": 0.2}"#).unwrap());
+        d
     }));
     let mut failing = span(trace, 6, Some(1), SpanData::custom("refund"), 60);
     failing.error = Some(Box::new(SpanError::from_error(&std::io::Error::other(
@@ -71,9 +77,11 @@ fn batch(trace: TraceId) -> Vec<ExportItem> {
             trace,
             2,
             Some(1),
-            SpanData::Guardrail(GuardrailSpanData {
-                name: "pii".into(),
-                triggered: false,
+            SpanData::Guardrail({
+                let mut d = GuardrailSpanData::default();
+                d.name = "pii".into();
+                d.triggered = false;
+                d
             }),
             10,
         )),
@@ -83,9 +91,11 @@ fn batch(trace: TraceId) -> Vec<ExportItem> {
             trace,
             5,
             Some(1),
-            SpanData::Handoff(HandoffSpanData {
-                from_agent: Some("triage".into()),
-                to_agent: Some("billing".into()),
+            SpanData::Handoff({
+                let mut d = HandoffSpanData::default();
+                d.from_agent = Some("triage".into());
+                d.to_agent = Some("billing".into());
+                d
             }),
             50,
         )),

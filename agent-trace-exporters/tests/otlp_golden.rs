@@ -33,11 +33,13 @@ async fn otlp_json_golden() {
             let mut s = SpanRecord::new(
                 trace,
                 None,
-                SpanData::Agent(Box::new(AgentSpanData {
-                    name: "triage".into(),
-                    tools: Some(vec!["lookup".into()].into()),
-                    handoffs: None,
-                    output_type: None,
+                SpanData::Agent(Box::new({
+                    let mut d = AgentSpanData::default();
+                    d.name = "triage".into();
+                    d.tools = Some(vec!["lookup".into()].into());
+                    d.handoffs = None;
+                    d.output_type = None;
+                    d
                 })),
             );
             s.id = agent;
@@ -49,10 +51,11 @@ async fn otlp_json_golden() {
             let mut s = SpanRecord::new(
                 trace,
                 Some(agent),
-                SpanData::Generation(Box::new(GenerationSpanData {
-                    model: Some("gpt-4o-mini".into()),
-                    usage: Some(Usage::tokens(12, 5)),
-                    ..Default::default()
+                SpanData::Generation(Box::new({
+                    let mut d = GenerationSpanData::default();
+                    d.model = Some("gpt-4o-mini".into());
+                    d.usage = Some(Usage::tokens(12, 5));
+                    d
                 })),
             );
             s.id = SpanId::from_hex("eee19b7ec3c1b173").unwrap();

@@ -84,6 +84,7 @@ impl SpanKind {
 /// Unknown keys read from a file (such as `input_tokens_details`) are kept in `details`
 /// and written back unchanged.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Usage {
     /// Number of requests made (0 = not recorded).
     #[serde(default, skip_serializing_if = "is_zero")]
@@ -124,7 +125,9 @@ impl Usage {
     /// `total_tokens` if recorded, else input + output.
     ///
     /// ```
-    /// let u = agent_trace::Usage { total_tokens: 20, ..agent_trace::Usage::tokens(1, 2) };
+    /// let mut u = agent_trace::Usage::tokens(1, 2);
+    /// assert_eq!(u.total(), 3);
+    /// u.total_tokens = 20;
     /// assert_eq!(u.total(), 20);
     /// ```
     pub fn total(&self) -> u64 {
@@ -155,6 +158,7 @@ impl Usage {
 
 /// Data of an agent span.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AgentSpanData {
     /// The agent's name.
     pub name: Name,
@@ -171,6 +175,7 @@ pub struct AgentSpanData {
 
 /// Data of a function (tool call) span.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct FunctionSpanData {
     /// The function's name.
     pub name: Name,
@@ -188,6 +193,7 @@ pub struct FunctionSpanData {
 
 /// Data of a model generation span.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct GenerationSpanData {
     /// The input messages.
     #[serde(default)]
@@ -208,6 +214,7 @@ pub struct GenerationSpanData {
 
 /// Data of a Responses API span.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ResponseSpanData {
     /// The response id.
     #[serde(default)]
@@ -219,6 +226,7 @@ pub struct ResponseSpanData {
 
 /// Data of a hand-off span.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct HandoffSpanData {
     /// The agent handing off.
     #[serde(default)]
@@ -230,6 +238,7 @@ pub struct HandoffSpanData {
 
 /// Data of a custom span.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CustomSpanData {
     /// The span's name.
     pub name: Name,
@@ -240,6 +249,7 @@ pub struct CustomSpanData {
 
 /// Data of a guardrail span.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct GuardrailSpanData {
     /// The guardrail's name.
     pub name: Name,
@@ -250,6 +260,7 @@ pub struct GuardrailSpanData {
 
 /// Data of a speech-to-text span.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TranscriptionSpanData {
     /// The audio input (`{"data": …, "format": …}`).
     #[serde(default)]
@@ -267,6 +278,7 @@ pub struct TranscriptionSpanData {
 
 /// Data of a text-to-speech span.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SpeechSpanData {
     /// The text spoken.
     #[serde(default)]
@@ -287,6 +299,7 @@ pub struct SpeechSpanData {
 
 /// Data of a span grouping speech spans.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SpeechGroupSpanData {
     /// The text input.
     #[serde(default)]
@@ -295,6 +308,7 @@ pub struct SpeechGroupSpanData {
 
 /// Data of an MCP list-tools span.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct McpListToolsSpanData {
     /// The MCP server.
     #[serde(default)]
@@ -399,8 +413,9 @@ impl SpanData {
     ///
     /// ```
     /// use agent_trace::span_data::{GenerationSpanData, SpanData};
-    /// let g = SpanData::Generation(Box::new(GenerationSpanData { model: Some("gpt-4o".into()), ..Default::default() }));
-    /// assert_eq!(g.name(), Some("gpt-4o"));
+    /// let mut data = GenerationSpanData::default();
+    /// data.model = Some("gpt-4o".into());
+    /// assert_eq!(SpanData::Generation(Box::new(data)).name(), Some("gpt-4o"));
     /// ```
     pub fn name(&self) -> Option<&str> {
         match self {
