@@ -69,6 +69,10 @@
 //!   span of the trace: the batch processor hands each trace's record to the exporters when the
 //!   trace starts, ahead of its spans, and the exporter keeps the group ids of the last 65,536
 //!   started traces. Spans of a trace started in another process (a remote parent) have none.
+//!   One narrow race remains: the export thread drains the threads' queues one after the
+//!   other, so a span that another thread starts and ends within the microseconds of one drain
+//!   pass, right after its trace started, can reach the exporter one batch ahead of the
+//!   trace's start record and then goes without the id.
 //! - `gen_ai.provider.name` defaults to `openai` because the span model is the OpenAI Agents
 //!   SDK's; set [`provider_name`](OtlpExporterBuilder::provider_name) for another provider, or
 //!   `""` to leave it out.
