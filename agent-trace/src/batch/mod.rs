@@ -24,6 +24,7 @@
 mod breaker;
 mod lane;
 mod queue;
+mod settings;
 mod spool;
 mod stats;
 mod worker;
@@ -82,34 +83,21 @@ impl std::fmt::Debug for BatchProcessorBuilder {
     }
 }
 
-fn env_number(key: &str) -> Option<u64> {
-    let v = std::env::var(key).ok()?;
-    match v.trim().parse::<u64>() {
-        Ok(n) => Some(n),
-        Err(_) => {
-            emit(Diagnostic {
-                key: "bad_env",
-                message: format!("{key}={v:?} is not a whole number; using the default"),
-                count: 1,
-            });
-            None
-        }
-    }
-}
-
 impl Default for BatchProcessorBuilder {
     fn default() -> Self {
         BatchProcessorBuilder {
             exporters: Vec::new(),
-            max_queue_size: env_number("OTEL_BSP_MAX_QUEUE_SIZE").map_or(8192, |n| n as usize),
-            max_batch_size: env_number("OTEL_BSP_MAX_EXPORT_BATCH_SIZE")
-                .map_or(128, |n| n as usize),
+            // Out-of-range values are clamped with a warning naming the variable (a huge
+            // queue would abort on its first allocation, a batch size of 0 divide by zero).
+            max_queue_size: settings::QUEUE_SIZE.from_env("OTEL_BSP_MAX_QUEUE_SIZE", 8192) as usize,
+            max_batch_size: settings::BATCH_SIZE.from_env("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 128)
+                as usize,
             schedule_delay: Duration::from_millis(
-                env_number("OTEL_BSP_SCHEDULE_DELAY").unwrap_or(5000),
+                settings::SCHEDULE_DELAY_MS.from_env("OTEL_BSP_SCHEDULE_DELAY", 5000),
             ),
             export_trigger_ratio: 0.7,
             export_timeout: Duration::from_millis(
-                env_number("OTEL_BSP_EXPORT_TIMEOUT").unwrap_or(30_000),
+                settings::EXPORT_TIMEOUT_MS.from_env("OTEL_BSP_EXPORT_TIMEOUT", 30_000),
             ),
             lane_full_timeout: Duration::from_millis(100),
             retry: RetryPolicy::default(),
@@ -133,21 +121,23 @@ impl BatchProcessorBuilder {
         self
     }
 
-    /// Items each producing thread may have waiting (default 8192, `OTEL_BSP_MAX_QUEUE_SIZE`).
+    /// Items each producing thread may have waiting (default 8192, `OTEL_BSP_MAX_QUEUE_SIZE`;
+    /// 16 to 262,144, clamped with a warning).
     pub fn max_queue_size(mut self, n: usize) -> Self {
-        self.max_queue_size = n.max(1);
+        self.max_queue_size = settings::QUEUE_SIZE.clamp("max_queue_size", n as u64) as usize;
         self
     }
 
-    /// Items per exported batch (default 128, `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`).
+    /// Items per exported batch (default 128, `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`; 1 to 65,536,
+    /// clamped with a warning).
     pub fn max_batch_size(mut self, n: usize) -> Self {
-        self.max_batch_size = n.max(1);
+        self.max_batch_size = settings::BATCH_SIZE.clamp("max_batch_size", n as u64) as usize;
         self
     }
 
     /// How long a partial batch may wait (default 5 s, `OTEL_BSP_SCHEDULE_DELAY` in ms).
     pub fn schedule_delay(mut self, d: Duration) -> Self {
-        self.schedule_delay = d.max(Duration::from_millis(1));
+        self.schedule_delay = settings::SCHEDULE_DELAY_MS.clamp_duration("schedule_delay", d);
         self
     }
 
@@ -164,7 +154,7 @@ impl BatchProcessorBuilder {
     /// `OTEL_BSP_EXPORT_TIMEOUT` in ms). An attempt that times out counts as a transient
     /// failure. The whole retry sequence is bounded by [`RetryPolicy::max_elapsed`].
     pub fn export_timeout(mut self, d: Duration) -> Self {
-        self.export_timeout = d;
+        self.export_timeout = settings::EXPORT_TIMEOUT_MS.clamp_duration("export_timeout", d);
         self
     }
 
@@ -206,7 +196,18 @@ impl BatchProcessorBuilder {
     }
 
     /// Starts the export thread and returns the processor.
-    pub fn build(self) -> BatchProcessor {
+    pub fn build(mut self) -> BatchProcessor {
+        if self.max_batch_size > self.max_queue_size {
+            emit(Diagnostic {
+                key: "bad_setting",
+                message: format!(
+                    "max_batch_size={} is larger than max_queue_size={}; using {}",
+                    self.max_batch_size, self.max_queue_size, self.max_queue_size
+                ),
+                count: 1,
+            });
+            self.max_batch_size = self.max_queue_size;
+        }
         let queue = Queue::new(
             self.max_queue_size,
             ((self.max_queue_size as f64) * self.export_trigger_ratio) as usize,
