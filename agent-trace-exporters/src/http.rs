@@ -63,6 +63,15 @@ pub enum HttpSetupError {
 
 /// Parses and checks an endpoint URL.
 pub(crate) fn parse_endpoint(url: &str) -> Result<reqwest::Url, HttpSetupError> {
+    // `http://` + `/v1/traces` would parse with `v1` as the host (URL parsers repair a
+    // missing authority): the host must be there in the text as written.
+    let authority = url.trim().split_once("://").map(|(_, rest)| rest);
+    if authority.is_none_or(|rest| rest.is_empty() || rest.starts_with('/')) {
+        return Err(HttpSetupError::InvalidEndpoint {
+            url: url.to_owned(),
+            reason: "it has no host (write it as http://HOST:PORT)".to_owned(),
+        });
+    }
     let parsed = reqwest::Url::parse(url.trim()).map_err(|e| HttpSetupError::InvalidEndpoint {
         url: url.to_owned(),
         reason: e.to_string(),
@@ -321,6 +330,16 @@ mod tests {
     #[test]
     fn endpoints_checked() {
         assert!(parse_endpoint("http://127.0.0.1:4318/v1/traces").is_ok());
+        // An empty host is an error, not a host named after the path.
+        for url in [
+            "http://",
+            "http:///v1/traces",
+            "http:/v1/traces",
+            "https:///",
+        ] {
+            let e = parse_endpoint(url).unwrap_err().to_string();
+            assert!(e.contains("no host"), "{url}: {e}");
+        }
         assert!(matches!(
             parse_endpoint("ftp://x/"),
             Err(HttpSetupError::InvalidEndpoint { .. })

@@ -208,3 +208,14 @@ async fn configured_from_env_lookup() {
         assert!(!e.to_string().is_empty(), "{var}");
     }
 }
+
+#[test]
+fn an_endpoint_without_a_host_is_a_setup_error() {
+    // `http://` used to become the URL `http://v1/traces` (host "v1").
+    let err = OtlpExporter::builder()
+        .endpoint("http://")
+        .build()
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no host"), "{err}");
+}

@@ -89,15 +89,15 @@ impl Default for BatchProcessorBuilder {
             exporters: Vec::new(),
             // Out-of-range values are clamped with a warning naming the variable (a huge
             // queue would abort on its first allocation, a batch size of 0 divide by zero).
-            max_queue_size: settings::QUEUE_SIZE.from_env("OTEL_BSP_MAX_QUEUE_SIZE", 8192) as usize,
-            max_batch_size: settings::BATCH_SIZE.from_env("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 128)
+            max_queue_size: settings::QUEUE_SIZE.read_env("OTEL_BSP_MAX_QUEUE_SIZE", 8192) as usize,
+            max_batch_size: settings::BATCH_SIZE.read_env("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 128)
                 as usize,
             schedule_delay: Duration::from_millis(
-                settings::SCHEDULE_DELAY_MS.from_env("OTEL_BSP_SCHEDULE_DELAY", 5000),
+                settings::SCHEDULE_DELAY_MS.read_env("OTEL_BSP_SCHEDULE_DELAY", 5000),
             ),
             export_trigger_ratio: 0.7,
             export_timeout: Duration::from_millis(
-                settings::EXPORT_TIMEOUT_MS.from_env("OTEL_BSP_EXPORT_TIMEOUT", 30_000),
+                settings::EXPORT_TIMEOUT_MS.read_env("OTEL_BSP_EXPORT_TIMEOUT", 30_000),
             ),
             lane_full_timeout: Duration::from_millis(100),
             retry: RetryPolicy::default(),

@@ -73,7 +73,7 @@ impl Setting {
 
     /// The setting's value from environment variable `key`, clamped; `default` when the
     /// variable is unset or not a whole number (which is said once, too).
-    pub(crate) fn from_env(&self, key: &str, default: u64) -> u64 {
+    pub(crate) fn read_env(&self, key: &str, default: u64) -> u64 {
         match std::env::var(key) {
             Err(_) => default,
             Ok(v) => match v.trim().parse::<u64>() {
