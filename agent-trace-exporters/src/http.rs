@@ -23,6 +23,8 @@ pub(crate) const MAX_ERROR_BODY: usize = 2048;
 pub(crate) struct HttpClient {
     client: reqwest::Client,
     url: reqwest::Url,
+    /// `url` with its credentials masked, for every message and `Debug` output.
+    shown: String,
     headers: HeaderMap,
     gzip: bool,
 }
@@ -61,6 +63,39 @@ pub enum HttpSetupError {
     Client(String),
 }
 
+/// `url` with what may be a credential masked: the user and password (`user:pw@`) and the
+/// value of every query parameter (`?key=…`) become `***`. Used in every error, diagnostic and
+/// `Debug` output that shows an endpoint.
+pub(crate) fn redact_url(url: &str) -> String {
+    let url = url.trim();
+    let (head, query) = match url.split_once('?') {
+        Some((head, query)) => (head, Some(query)),
+        None => (url, None),
+    };
+    let mut out = match head.split_once("://") {
+        Some((scheme, rest)) => {
+            let end = rest.find('/').unwrap_or(rest.len());
+            match rest[..end].rfind('@') {
+                Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
+                None => head.to_owned(),
+            }
+        }
+        None => head.to_owned(),
+    };
+    if let Some(query) = query {
+        let masked: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((k, _)) => format!("{k}=***"),
+                None => pair.to_owned(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&masked.join("&"));
+    }
+    out
+}
+
 /// Parses and checks an endpoint URL.
 pub(crate) fn parse_endpoint(url: &str) -> Result<reqwest::Url, HttpSetupError> {
     // `http://` + `/v1/traces` would parse with `v1` as the host (URL parsers repair a
@@ -68,12 +103,12 @@ pub(crate) fn parse_endpoint(url: &str) -> Result<reqwest::Url, HttpSetupError> 
     let authority = url.trim().split_once("://").map(|(_, rest)| rest);
     if authority.is_none_or(|rest| rest.is_empty() || rest.starts_with('/')) {
         return Err(HttpSetupError::InvalidEndpoint {
-            url: url.to_owned(),
+            url: redact_url(url),
             reason: "it has no host (write it as http://HOST:PORT)".to_owned(),
         });
     }
     let parsed = reqwest::Url::parse(url.trim()).map_err(|e| HttpSetupError::InvalidEndpoint {
-        url: url.to_owned(),
+        url: redact_url(url),
         reason: e.to_string(),
     })?;
     match parsed.scheme() {
@@ -81,19 +116,19 @@ pub(crate) fn parse_endpoint(url: &str) -> Result<reqwest::Url, HttpSetupError> 
         "https" if cfg!(feature = "tls") => {}
         "https" => {
             return Err(HttpSetupError::TlsRequired {
-                url: url.to_owned(),
+                url: redact_url(url),
             })
         }
         other => {
             return Err(HttpSetupError::InvalidEndpoint {
-                url: url.to_owned(),
+                url: redact_url(url),
                 reason: format!("scheme `{other}` is not supported, use http:// or https://"),
             })
         }
     }
     if parsed.host_str().is_none_or(str::is_empty) {
         return Err(HttpSetupError::InvalidEndpoint {
-            url: url.to_owned(),
+            url: redact_url(url),
             reason: "it has no host".to_owned(),
         });
     }
@@ -141,6 +176,7 @@ impl HttpClient {
             .map_err(|e| HttpSetupError::Client(e.to_string()))?;
         Ok(HttpClient {
             client,
+            shown: redact_url(url.as_str()),
             url,
             headers,
             gzip,
@@ -150,6 +186,11 @@ impl HttpClient {
     /// The URL requests go to.
     pub(crate) fn url(&self) -> &reqwest::Url {
         &self.url
+    }
+
+    /// The URL with its credentials masked (see [`redact_url`]).
+    pub(crate) fn shown_url(&self) -> &str {
+        &self.shown
     }
 
     /// One POST of `body`; `Ok` for any 2xx status, with the response body.
@@ -200,7 +241,7 @@ impl HttpClient {
                 Err(e) => {
                     return Err(ExportError::transient(format!(
                         "{}: the response body broke off ({e})",
-                        self.url
+                        self.shown
                     )))
                 }
             }
@@ -219,7 +260,7 @@ impl HttpClient {
             match ExportError::from_http_status(status.as_u16(), &body, retry_after) {
                 ExportError::Permanent(message) => ExportError::Permanent(format!(
                     "{message} (from {}; check the endpoint, headers and credentials)",
-                    self.url
+                    self.shown
                 )),
                 other => other,
             },
@@ -228,20 +269,25 @@ impl HttpClient {
 
     fn request_error(&self, e: &reqwest::Error) -> ExportError {
         let mut message = if e.is_timeout() {
-            format!("{}: the request timed out", self.url)
+            format!("{}: the request timed out", self.shown)
         } else if e.is_connect() {
             format!(
                 "{}: could not connect — is the collector running and reachable?",
-                self.url
+                self.shown
             )
         } else {
-            format!("{}: request failed", self.url)
+            format!("{}: request failed", self.shown)
         };
         // reqwest's Display is terse; the source chain says what really happened.
         let mut source: Option<&dyn std::error::Error> = Some(e);
         while let Some(err) = source {
             message.push_str(": ");
-            message.push_str(&err.to_string());
+            // reqwest names the URL in its errors (as it sent it): never with its credentials.
+            let mut text = err.to_string();
+            for url in [Some(&self.url), e.url()].into_iter().flatten() {
+                text = text.replace(url.as_str(), &redact_url(url.as_str()));
+            }
+            message.push_str(&text);
             source = err.source();
         }
         if e.is_builder() {
@@ -325,6 +371,22 @@ mod tests {
             ),
             Some(Duration::from_secs(10))
         );
+    }
+
+    #[test]
+    fn credentials_in_urls_are_masked() {
+        assert_eq!(
+            redact_url("https://user:s3cret@collector:4318/v1/traces?key=abc&x=1"),
+            "https://***@collector:4318/v1/traces?key=***&x=***"
+        );
+        assert_eq!(
+            redact_url("http://h:4318/v1/traces"),
+            "http://h:4318/v1/traces"
+        );
+        let e = parse_endpoint("ftp://user:s3cret@h/?token=t0k")
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("s3cret") && !e.contains("t0k"), "{e}");
     }
 
     #[test]

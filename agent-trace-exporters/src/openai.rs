@@ -189,7 +189,7 @@ pub struct OpenAiExporter {
 impl fmt::Debug for OpenAiExporter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OpenAiExporter")
-            .field("endpoint", &self.client.url().as_str())
+            .field("endpoint", &self.client.shown_url())
             .finish_non_exhaustive()
     }
 }

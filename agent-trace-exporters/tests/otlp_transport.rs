@@ -219,3 +219,27 @@ fn an_endpoint_without_a_host_is_a_setup_error() {
         .to_string();
     assert!(err.contains("no host"), "{err}");
 }
+
+#[tokio::test]
+async fn credentials_in_the_endpoint_never_show_in_debug_or_errors() {
+    let port = closed_port();
+    let exporter = OtlpExporter::builder()
+        .traces_endpoint(format!(
+            "http://user:s3cret@127.0.0.1:{port}/v1/traces?api_key=t0ken"
+        ))
+        .build()
+        .unwrap();
+    let debug = format!("{exporter:?}");
+    assert!(
+        !debug.contains("s3cret") && !debug.contains("t0ken"),
+        "{debug}"
+    );
+    assert!(debug.contains("***@127.0.0.1"), "{debug}");
+    let e = exporter
+        .export(&batch(TraceId::random()))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(!e.contains("s3cret") && !e.contains("t0ken"), "{e}");
+    assert!(e.contains("could not connect"), "{e}");
+}

@@ -98,7 +98,9 @@ pub(crate) fn format_duration(d: Duration) -> String {
 }
 
 /// Makes untrusted text safe for one terminal line: newlines and tabs become spaces, other
-/// control characters (including ESC, so no injected escape codes) become `�`; long text is cut.
+/// control characters (including ESC, so no injected escape codes) and the bidirectional
+/// formatting characters (U+202A–U+202E, U+2066–U+2069, U+200E/U+200F, U+061C: they can make a
+/// line read differently from what it holds) become `�`; long text is cut.
 pub(crate) fn clean(text: &str, max_chars: usize) -> String {
     let mut out = String::with_capacity(text.len().min(max_chars + 4));
     for (i, c) in text.chars().enumerate() {
@@ -108,11 +110,19 @@ pub(crate) fn clean(text: &str, max_chars: usize) -> String {
         }
         out.push(match c {
             '\n' | '\r' | '\t' => ' ',
-            c if c.is_control() => '\u{FFFD}',
+            c if c.is_control() || is_bidi_control(c) => '\u{FFFD}',
             c => c,
         });
     }
     out
+}
+
+/// The Unicode bidirectional formatting characters (embeddings, overrides, isolates, marks).
+fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'
+    )
 }
 
 /// Renders a trace header and its span tree.
@@ -373,6 +383,14 @@ mod tests {
         assert_eq!(d(125_000_000_000), "2m05s");
         assert_eq!(d(3_720_000_000_000), "1h02m");
         assert!(format_duration(Duration::MAX).ends_with('m'));
+    }
+
+    #[test]
+    fn clean_neutralises_bidi_controls() {
+        let spoof = "invoice\u{202E}fdp.exe\u{2066}x\u{200F}";
+        let out = clean(spoof, 100);
+        assert!(!out.chars().any(is_bidi_control), "{out:?}");
+        assert_eq!(out.matches('\u{FFFD}').count(), 3);
     }
 
     #[test]

@@ -107,6 +107,18 @@ pub(crate) fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Env
     Ok(config)
 }
 
+/// `k=v,k2=v2` with every value (and any entry without `=`) replaced by `***`.
+fn mask_values(text: &str) -> String {
+    text.split(',')
+        .map(|entry| match entry.split_once('=') {
+            Some((k, _)) => format!("{}=***", k.trim()),
+            None if entry.trim().is_empty() => String::new(),
+            None => "***".to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// Parses `k=v,k2=v2` (W3C Baggage-like, as the OTel spec defines for headers and resource
 /// attributes): keys and values trimmed, values percent-decoded, empty entries skipped.
 pub(crate) fn parse_key_values(
@@ -118,10 +130,13 @@ pub(crate) fn parse_key_values(
         if entry.trim().is_empty() {
             continue;
         }
+        // Header values are credentials (API keys): an error shows their keys only.
+        let secret = var.contains("HEADERS");
+        let shown = |t: &str| if secret { mask_values(t) } else { t.to_owned() };
         let bad = |reason: &str| OtlpError::InvalidEnv {
             var,
-            value: text.to_owned(),
-            reason: format!("entry `{}` {reason}", entry.trim()),
+            value: shown(text),
+            reason: format!("entry `{}` {reason}", shown(entry.trim())),
         };
         let (key, value) = entry.split_once('=').ok_or_else(|| bad("has no `=`"))?;
         let key = key.trim();
@@ -186,6 +201,20 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(c.traces_endpoint.as_deref(), Some("http://t:1/custom"));
+    }
+
+    #[test]
+    fn malformed_headers_never_show_their_values() {
+        let e = parse_key_values("OTEL_EXPORTER_OTLP_HEADERS", "api-key=s3cret,Bearer t0ken")
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("s3cret") && !e.contains("t0ken"), "{e}");
+        assert!(e.contains("api-key=***"), "{e}");
+        // Resource attributes are not secret: the error shows them as written.
+        let e = parse_key_values("OTEL_RESOURCE_ATTRIBUTES", "team")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("team"), "{e}");
     }
 
     #[test]

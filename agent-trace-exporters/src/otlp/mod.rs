@@ -371,7 +371,7 @@ pub struct OtlpExporter {
 impl fmt::Debug for OtlpExporter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OtlpExporter")
-            .field("url", &self.client.url().as_str())
+            .field("url", &self.client.shown_url())
             .field("protocol", &self.protocol)
             .finish_non_exhaustive()
     }
