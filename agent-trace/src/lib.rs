@@ -173,7 +173,7 @@ pub mod span_data {
 pub use processor::{BoxFuture, ExportError, TraceError, TracingExporter, TracingProcessor};
 pub use provider::{
     global_provider, is_enabled, set_enabled, set_global_provider, TracerProvider,
-    TracerProviderBuilder, DEFAULT_DROP_TIMEOUT,
+    TracerProviderBuilder, DEFAULT_DROP_TIMEOUT, EXIT_FLUSH_TIMEOUT,
 };
 pub use recording::Record;
 #[cfg(feature = "tokio")]

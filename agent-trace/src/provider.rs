@@ -542,8 +542,11 @@ static GLOBAL: AtomicPtr<ProviderInner> = AtomicPtr::new(std::ptr::null_mut());
 /// Installs `provider` as the one [`trace`](crate::trace()) uses. Traces already running keep the
 /// provider they started with.
 ///
-/// The global provider lives for the rest of the process (its spans skip the reference count);
-/// flush it before exiting with [`TracerProvider::force_flush`] or `shutdown`.
+/// The global provider lives for the rest of the process (its spans skip the reference count).
+/// At a normal exit — `main` returning, or [`std::process::exit`] — it is shut down, which
+/// flushes what was ended before, within [`EXIT_FLUSH_TIMEOUT`] (5 s), as the OpenAI Agents
+/// SDK does with its exit hook. Nothing runs on `abort`, a fatal signal, or a panic with
+/// `panic = "abort"`: await [`TracerProvider::force_flush`] where losing the tail matters.
 ///
 /// ```
 /// let p = agent_trace::TracerProvider::builder().build();
@@ -553,6 +556,38 @@ static GLOBAL: AtomicPtr<ProviderInner> = AtomicPtr::new(std::ptr::null_mut());
 pub fn set_global_provider(provider: &TracerProvider) {
     provider.inner.pin();
     GLOBAL.store(provider.inner.ptr.as_ptr(), Ordering::Release);
+    register_exit_flush();
+}
+
+/// The bound on the shutdown of the global provider at process exit.
+pub const EXIT_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Registers, once, the C `atexit` hook that shuts the global provider down.
+fn register_exit_flush() {
+    static REGISTERED: std::sync::Once = std::sync::Once::new();
+    REGISTERED.call_once(|| {
+        // SAFETY: `atexit` takes a plain `extern "C" fn()` that lives for the process; ours
+        // never unwinds (it catches panics) and only uses the global provider, which is never
+        // freed.
+        if unsafe { libc::atexit(shut_down_global_at_exit) } != 0 {
+            crate::diag::emit(crate::diag::Diagnostic {
+                key: "exit_hook",
+                message: "could not register the exit hook that flushes the global provider; await force_flush() before exiting".to_owned(),
+                count: 1,
+            });
+        }
+    });
+}
+
+/// Runs at process exit: shuts the global provider down (flushing what it holds), bounded.
+extern "C" fn shut_down_global_at_exit() {
+    let _ = catch_unwind(|| {
+        if let Some(provider) = global_provider() {
+            if let Err(e) = provider.shutdown_blocking(EXIT_FLUSH_TIMEOUT) {
+                eprintln!("agent-trace: flushing at exit: {e}");
+            }
+        }
+    });
 }
 
 /// The globally installed provider, if any.
