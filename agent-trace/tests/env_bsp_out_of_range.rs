@@ -5,12 +5,6 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
-use agent_trace::{custom_span, BatchProcessor, TracerProvider};
-use common::TestExporter;
-
 #[test]
 fn huge_queue_and_zero_batch_size_are_clamped_and_said() {
     // SAFETY: the only test of this binary; nothing else runs or reads the environment yet.
@@ -19,26 +13,11 @@ fn huge_queue_and_zero_batch_size_are_clamped_and_said() {
         std::env::set_var("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "0");
         std::env::set_var("OTEL_BSP_SCHEDULE_DELAY", "soon");
     }
-    let said = Arc::new(Mutex::new(Vec::new()));
-    let sink = said.clone();
-    agent_trace::set_diagnostics_hook(move |d| sink.lock().unwrap().push(d.message.clone()));
-
-    let exporter = TestExporter::new("e");
-    let batch = BatchProcessor::builder()
-        .with_exporter(exporter.clone())
-        .build();
-    let provider = TracerProvider::builder()
-        .with_processor(batch.clone())
-        .build();
-    provider.trace("wf").in_scope(|| {
-        for _ in 0..100 {
-            custom_span("s").end();
-        }
-    });
-    batch.force_flush_blocking(Duration::from_secs(10)).unwrap();
+    let said = common::capture_diagnostics();
+    let (exporter, stats) = common::spans_through_default_batch(100);
     // 100 spans and the trace's record at its start and its end.
     assert_eq!(exporter.count(), 102);
-    assert!(batch.stats().balanced());
+    assert!(stats.balanced(), "{stats:?}");
 
     let said = said.lock().unwrap().clone();
     let find = |needle: &str| said.iter().find(|m| m.contains(needle)).cloned();

@@ -122,3 +122,31 @@ impl TracingExporter for TestExporter {
         })
     }
 }
+
+/// Collects every diagnostic message of the process from now on (one hook per process: call
+/// it once, from a test alone in its binary).
+pub fn capture_diagnostics() -> Arc<Mutex<Vec<String>>> {
+    let said = Arc::new(Mutex::new(Vec::new()));
+    let sink = said.clone();
+    agent_trace::set_diagnostics_hook(move |d| sink.lock().unwrap().push(d.message.clone()));
+    said
+}
+
+/// `n` spans in one trace through a `BatchProcessor` built with default settings (so the
+/// `OTEL_BSP_*` variables apply), flushed; returns the exporter and the processor's stats.
+pub fn spans_through_default_batch(n: usize) -> (TestExporter, agent_trace::BatchStats) {
+    let exporter = TestExporter::new("e");
+    let batch = agent_trace::BatchProcessor::builder()
+        .with_exporter(exporter.clone())
+        .build();
+    let provider = TracerProvider::builder()
+        .with_processor(batch.clone())
+        .build();
+    provider.trace("wf").in_scope(|| {
+        for _ in 0..n {
+            agent_trace::custom_span("s").end();
+        }
+    });
+    batch.force_flush_blocking(Duration::from_secs(10)).unwrap();
+    (exporter, batch.stats())
+}
