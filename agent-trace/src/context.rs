@@ -29,8 +29,8 @@ pub(crate) struct Active {
 /// and its every access is a plain load (a thread-local with a destructor pays a registration
 /// check on each access). The slot owns the provider reference of the position it holds: it is
 /// moved in by [`swap_active`] and moved out by the next one. A thread that exits with a
-/// position still installed (a `ContextGuard` leaked with `mem::forget`) leaks that one
-/// reference.
+/// position still installed, guards dropped out of order (which can leave one installed), and a
+/// `ContextGuard` passed to `mem::forget` (its saved position too) each leak one reference.
 #[derive(Clone, Copy)]
 struct RawActive {
     provider: NonNull<ProviderInner>,
@@ -70,14 +70,42 @@ thread_local! {
 }
 
 /// Runs `f` on the current position without taking it out of the thread-local.
+///
+/// Private on purpose: `f` must not change `CURRENT` nor run user code (the view borrows the
+/// slot's reference); the helpers below only read ids or clone.
 #[inline]
-pub(crate) fn peek_active<R>(f: impl FnOnce(Option<&Active>) -> R) -> R {
+fn peek_active<R>(f: impl FnOnce(Option<&Active>) -> R) -> R {
     let raw = CURRENT.with(Cell::get);
     // A view of the slot's position that must not release the slot's reference.
     // SAFETY: the slot owns the reference; `ManuallyDrop` keeps this view from releasing it,
     // and the slot keeps it alive while `f` runs (`f` only reads ids and clones the reference).
     let view = raw.map(|r| ManuallyDrop::new(unsafe { Active::from_raw(r) }));
     f(view.as_deref())
+}
+
+/// The current trace and parent span ids.
+#[inline]
+pub(crate) fn current_ids() -> Option<(TraceId, Option<SpanId>)> {
+    peek_active(|a| a.map(|a| (a.trace_id, a.span_id)))
+}
+
+/// Where a span started now would go: the provider, trace and parent; `None` when it would
+/// record nothing (no trace, or the provider is switched off).
+#[inline]
+pub(crate) fn current_position() -> Option<(ProviderRef, TraceId, Option<SpanId>)> {
+    peek_active(|a| a.and_then(Active::position))
+}
+
+impl Active {
+    /// The provider, trace and parent a span started here gets; `None` when the provider is
+    /// switched off (the global switch is checked by the callers).
+    #[inline]
+    pub(crate) fn position(&self) -> Option<(ProviderRef, TraceId, Option<SpanId>)> {
+        if !self.provider.own_switch_on() {
+            return None;
+        }
+        Some((self.provider.clone(), self.trace_id, self.span_id))
+    }
 }
 
 /// A copy of the current position.
@@ -270,7 +298,14 @@ impl Context {
     ///
     /// Do not hold the guard across an `.await`: use
     /// [`Instrument::in_context`](crate::Instrument::in_context) for futures. The guard is not
-    /// `Send`, which catches that mistake in spawned futures.
+    /// `Send`, which catches that mistake in spawned futures (not on a current-thread runtime,
+    /// a `LocalSet` or `block_on`).
+    ///
+    /// Drop guards in the reverse order of their `attach`, and do not let one outlive the scope
+    /// it was made in (e.g. return it from `in_scope`): each guard restores the position that
+    /// was current when it was made, so out of order the thread is left in a position that has
+    /// ended, later spans on it join that trace, and its provider stays alive. Nothing dangles
+    /// either way. A guard passed to `mem::forget` keeps its provider alive for good.
     ///
     /// ```
     /// let cx = agent_trace::Context::current();

@@ -1,6 +1,6 @@
 //! [`current_span`]: recording on the running span from nested code.
 
-use crate::context::{self, peek_active};
+use crate::context::{self, current_ids};
 use crate::id::{SpanId, TraceId};
 
 /// The span of the code that is running, to record on it from nested code.
@@ -42,7 +42,7 @@ impl CurrentSpan {
     /// assert!(agent_trace::current_span().id().is_none());
     /// ```
     pub fn id(&self) -> Option<SpanId> {
-        peek_active(|a| a.and_then(|a| a.span_id))
+        current_ids().and_then(|(_, span)| span)
     }
 
     /// The current trace's id.
@@ -51,7 +51,7 @@ impl CurrentSpan {
     /// assert!(agent_trace::current_span().trace_id().is_none());
     /// ```
     pub fn trace_id(&self) -> Option<TraceId> {
-        peek_active(|a| a.map(|a| a.trace_id))
+        current_ids().map(|(trace, _)| trace)
     }
 
     /// Whether the methods that change the span reach one here.

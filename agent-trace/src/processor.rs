@@ -182,6 +182,14 @@ pub trait TracingProcessor: Send + Sync + 'static {
         self.force_flush_blocking(timeout)
     }
 
+    /// The last reference to a provider holding this processor was dropped: by default, shut
+    /// down (blocking up to `timeout`). A processor that other providers or code may still use
+    /// should only flush here while they do — the [`BatchProcessor`](crate::BatchProcessor)
+    /// shuts down only when the dropped provider held its last handle.
+    fn on_provider_drop(&self, timeout: Duration) -> Result<(), TraceError> {
+        self.shutdown_blocking(timeout)
+    }
+
     /// Flushes and releases resources; later spans are ignored (and counted, where the
     /// processor keeps counts).
     fn shutdown(&self, timeout: Duration) -> BoxFuture<'_, Result<(), TraceError>> {

@@ -15,10 +15,18 @@ use crate::processor::{TraceError, TracingProcessor};
 ///
 /// A provider is a reference-counted handle: clones share one provider. It stays alive while a
 /// handle, a running trace or span, or a captured [`Context`](crate::Context) refers to it; when
-/// the last of them goes, its processors are flushed and shut down (bounded by
-/// [`TracerProviderBuilder::drop_timeout`]; on a Tokio runtime thread that work moves to a short-lived
-/// thread of its own, so a drop never blocks the runtime). A test suite or a server can build
-/// one provider per test or per tenant.
+/// the last of them goes, each processor's
+/// [`on_provider_drop`](TracingProcessor::on_provider_drop) runs (shut down by default; a
+/// [`BatchProcessor`](crate::BatchProcessor) another provider still shares only flushes),
+/// bounded by [`TracerProviderBuilder::drop_timeout`] (a batch processor adds at most 0.5 s for
+/// its reply; a custom processor that ignores its timeout is not bounded). On a Tokio runtime
+/// thread that work moves to a short-lived thread of its own, which the exit hook waits for;
+/// without the `tokio` feature no runtime can be detected and the drop runs where it happens —
+/// in async code, prefer `provider.shutdown(timeout).await` before the last handle goes. A test
+/// suite or a server can build one provider per test or per tenant.
+///
+/// An exporter must not hold a handle (or a span, or a context) of its own provider: that is a
+/// reference cycle, and the provider is then never shut down.
 ///
 /// The provider installed with [`set_global_provider`] (or kept with
 /// [`TracerProvider::leak`]) lives for the rest of the process instead, and its spans skip the
@@ -482,46 +490,98 @@ fn join_errors(errors: Vec<String>) -> Result<(), TraceError> {
 }
 
 impl Drop for ProviderInner {
-    /// The last reference is gone: flush and shut down every processor within `drop_timeout`
-    /// in all. On a Tokio runtime thread the work moves to a thread of its own, so that the
-    /// drop neither blocks the runtime nor needs it.
+    /// The last reference is gone: each processor's [`TracingProcessor::on_provider_drop`]
+    /// (by default: shut down; a shared `BatchProcessor` only flushes) runs within
+    /// `drop_timeout` in all. On a Tokio runtime thread the work moves to a thread of its own,
+    /// so that the drop neither blocks the runtime nor needs it; the exit hook waits for such
+    /// threads (bounded), so a provider dropped at the end of `#[tokio::main]` still delivers.
     fn drop(&mut self) {
         if self.processors.is_empty() {
             return;
         }
         let processors = std::mem::take(&mut self.processors);
         let timeout = self.drop_timeout;
-        let work = move || shut_down_all(&processors, timeout);
-        if on_runtime_thread() {
-            let spawned = std::thread::Builder::new()
-                .name("agent-trace-drop".into())
-                .spawn(work);
-            if let Err(e) = spawned {
-                crate::diag::emit(crate::diag::Diagnostic {
-                    key: "provider_drop",
-                    message: format!("a dropped provider could not start its shutdown thread ({e}); its processors were not flushed — call shutdown() before dropping it"),
-                    count: 1,
-                });
-            }
-        } else {
-            work();
+        if !on_runtime_thread() {
+            shut_down_all(&processors, timeout);
+            return;
+        }
+        register_exit_flush();
+        PENDING_DROPS.started();
+        let spawned = std::thread::Builder::new()
+            .name("agent-trace-drop".into())
+            .spawn(move || {
+                shut_down_all(&processors, timeout);
+                PENDING_DROPS.finished();
+            });
+        if let Err(e) = spawned {
+            PENDING_DROPS.finished();
+            crate::diag::emit(crate::diag::Diagnostic {
+                key: "provider_drop",
+                message: format!("a dropped provider could not start its shutdown thread ({e}); its processors were not flushed — call shutdown() before dropping it"),
+                count: 1,
+            });
         }
     }
 }
 
-/// Shuts the processors down one after the other, sharing one deadline.
+/// Shutdowns of dropped providers still running on their own threads; the exit hook waits
+/// for them.
+struct PendingDrops {
+    count: std::sync::Mutex<usize>,
+    done: std::sync::Condvar,
+}
+
+static PENDING_DROPS: PendingDrops = PendingDrops {
+    count: std::sync::Mutex::new(0),
+    done: std::sync::Condvar::new(),
+};
+
+impl PendingDrops {
+    fn lock(&self) -> std::sync::MutexGuard<'_, usize> {
+        self.count.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn started(&self) {
+        *self.lock() += 1;
+    }
+
+    fn finished(&self) {
+        let mut n = self.lock();
+        *n = n.saturating_sub(1);
+        self.done.notify_all();
+    }
+
+    /// Waits until none is running, or until `deadline`.
+    fn wait(&self, deadline: Instant) {
+        let mut n = self.lock();
+        while *n > 0 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            n = match self.done.wait_timeout(n, left) {
+                Ok((n, _)) => n,
+                Err(p) => p.into_inner().0,
+            };
+        }
+    }
+}
+
+/// Runs each processor's drop hook one after the other, sharing one deadline.
 fn shut_down_all(processors: &[Arc<dyn TracingProcessor>], timeout: Duration) {
     let deadline = Instant::now() + timeout;
     for p in processors {
         let left = deadline.saturating_duration_since(Instant::now());
-        let r = catch_unwind(AssertUnwindSafe(|| p.shutdown_blocking(left)));
-        if let Ok(Err(e)) = r {
-            crate::diag::emit(crate::diag::Diagnostic {
-                key: "provider_drop",
-                message: format!("shutting down a dropped provider's processor failed: {e}"),
-                count: 1,
-            });
-        }
+        let failure = match catch_unwind(AssertUnwindSafe(|| p.on_provider_drop(left))) {
+            Ok(Ok(())) => continue,
+            Ok(Err(e)) => e.to_string(),
+            Err(payload) => format!("it panicked: {}", crate::panic_message(&*payload)),
+        };
+        crate::diag::emit(crate::diag::Diagnostic {
+            key: "provider_drop",
+            message: format!("shutting down a dropped provider's processor failed: {failure}"),
+            count: 1,
+        });
     }
 }
 
@@ -579,14 +639,18 @@ fn register_exit_flush() {
     });
 }
 
-/// Runs at process exit: shuts the global provider down (flushing what it holds), bounded.
+/// Runs at process exit: shuts the global provider down (flushing what it holds) and waits for
+/// the shutdowns of dropped providers still running on their own threads, all within
+/// [`EXIT_FLUSH_TIMEOUT`].
 extern "C" fn shut_down_global_at_exit() {
     let _ = catch_unwind(|| {
+        let deadline = Instant::now() + EXIT_FLUSH_TIMEOUT;
         if let Some(provider) = global_provider() {
             if let Err(e) = provider.shutdown_blocking(EXIT_FLUSH_TIMEOUT) {
                 eprintln!("agent-trace: flushing at exit: {e}");
             }
         }
+        PENDING_DROPS.wait(deadline);
     });
 }
 

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::clock::Timestamp;
-use crate::context::{peek_active, Active, Enter};
+use crate::context::{current_position, Active, Enter};
 use crate::id::{SpanId, TraceId};
 use crate::model::*;
 use crate::provider::ProviderRef;
@@ -103,25 +103,13 @@ impl Span {
         }
         // Only the position is read inside the thread-local access; the record is built and
         // the processors are called outside it.
-        let at = peek_active(Self::position);
+        let at = current_position();
         Span::start_recording(at, make)
-    }
-
-    /// The provider, trace and parent a span started at `active` gets; `None` when it
-    /// records nothing (no trace, or the provider is switched off).
-    #[inline]
-    fn position(active: Option<&Active>) -> Option<(ProviderRef, TraceId, Option<SpanId>)> {
-        let active = active?;
-        // The global switch was checked by the caller.
-        if !active.provider.own_switch_on() {
-            return None;
-        }
-        Some((active.provider.clone(), active.trace_id, active.span_id))
     }
 
     #[inline]
     fn start_at(active: Option<&Active>, make: impl FnOnce() -> SpanData) -> Span {
-        Span::start_recording(Self::position(active), make)
+        Span::start_recording(active.and_then(Active::position), make)
     }
 
     #[inline]

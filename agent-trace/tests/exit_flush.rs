@@ -24,6 +24,8 @@ impl TracingExporter for FileLines {
 
     fn export<'a>(&'a self, batch: &'a [ExportItem]) -> BoxFuture<'a, Result<(), ExportError>> {
         Box::pin(async move {
+            // A backend that takes its time: an exit that does not wait for it loses the batch.
+            std::thread::sleep(std::time::Duration::from_millis(50));
             let mut f = std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
@@ -41,6 +43,30 @@ impl TracingExporter for FileLines {
 /// The child's work: 100 spans under the global provider, then the exit the parent asked for.
 fn child(mode: &str) {
     let out = PathBuf::from(std::env::var(OUT).unwrap());
+    if mode == "tokio_main_drop" {
+        // What `#[tokio::main]` does: a provider (not the global one) dropped inside
+        // `block_on`, on a runtime thread, right before `main` returns.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let batch = BatchProcessor::builder()
+                .with_exporter(FileLines(out))
+                .build();
+            let provider = TracerProvider::builder().with_processor(batch).build();
+            provider
+                .trace("exiting")
+                .run(async {
+                    for _ in 0..100 {
+                        custom_span("s").end();
+                    }
+                })
+                .await;
+            drop(provider);
+        });
+        return;
+    }
     let batch = BatchProcessor::builder()
         // A long delay: nothing would be exported before exit without the exit hook.
         .schedule_delay(std::time::Duration::from_secs(600))
@@ -96,6 +122,20 @@ fn process_exit_delivers_everything() {
         Ok(mode) => child(mode),
         Err(_) => assert_eq!(
             run_child("process_exit_delivers_everything", "process_exit"),
+            102
+        ),
+    }
+}
+
+#[test]
+fn a_provider_dropped_at_the_end_of_tokio_main_delivers_everything() {
+    match std::env::var(CHILD).as_deref() {
+        Ok(mode) => child(mode),
+        Err(_) => assert_eq!(
+            run_child(
+                "a_provider_dropped_at_the_end_of_tokio_main_delivers_everything",
+                "tokio_main_drop"
+            ),
             102
         ),
     }

@@ -133,3 +133,25 @@ fn the_global_provider_is_kept_for_the_process() {
     assert_eq!(seen.shut_down.load(Ordering::SeqCst), 0);
     assert_eq!(*seen.ended.lock().unwrap(), ["g"]);
 }
+
+#[test]
+fn dropping_one_provider_leaves_a_batch_processor_it_shares_with_another_running() {
+    let exporter = TestExporter::counting("shared");
+    let batch = BatchProcessor::builder()
+        .with_exporter(exporter.clone())
+        .build();
+    let tenant_a = TracerProvider::builder()
+        .with_processor(batch.clone())
+        .build();
+    let tenant_b = TracerProvider::builder()
+        .with_processor(batch.clone())
+        .build();
+    tenant_a.trace("a").in_scope(|| custom_span("a").end());
+    drop(tenant_a); // flushes the shared pipeline, does not shut it down
+    assert_eq!(exporter.count(), 3);
+    tenant_b.trace("b").in_scope(|| custom_span("b").end());
+    batch.force_flush_blocking(Duration::from_secs(10)).unwrap();
+    let stats = batch.stats();
+    assert_eq!(stats.dropped_after_shutdown, 0, "{stats:?}");
+    assert_eq!(exporter.count(), 6);
+}

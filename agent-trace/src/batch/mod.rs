@@ -526,4 +526,14 @@ impl TracingProcessor for BatchProcessor {
     fn shutdown_blocking(&self, timeout: Duration) -> Result<(), TraceError> {
         BatchProcessor::shutdown_blocking(self, timeout)
     }
+
+    /// Shuts down when the dropped provider held the last handle; while another provider or
+    /// other code holds a clone, only flushes (its export thread ends with the last handle).
+    fn on_provider_drop(&self, timeout: Duration) -> Result<(), TraceError> {
+        if Arc::strong_count(&self.inner) == 1 {
+            BatchProcessor::shutdown_blocking(self, timeout)
+        } else {
+            BatchProcessor::force_flush_blocking(self, timeout)
+        }
+    }
 }
