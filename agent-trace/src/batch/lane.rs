@@ -1,16 +1,18 @@
 //! One exporter's delivery lane: timeout, retry with exponential backoff and full jitter,
 //! circuit breaker ([`super::breaker`]), and the spool. Each lane is its own task on the export
-//! thread, so an exporter that hangs or fails never holds up the others.
+//! thread, so an exporter that hangs, fails or panics never holds up the others; every call
+//! into the exporter is isolated from its panics ([`guard`]).
 
-use std::panic::AssertUnwindSafe;
+mod guard;
+
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use backon::{ExponentialBuilder, Retryable};
-use futures_util::FutureExt;
 use tokio::sync::{mpsc, oneshot};
 
+use self::guard::PanicGuard;
 use super::breaker::{Breaker, BreakerPolicy, Decision};
 use super::spool::Spool;
 use super::stats::{CircuitState, LaneCounters};
@@ -93,6 +95,9 @@ pub(crate) struct Lane {
     pub(crate) spool: Option<Spool>,
     breaker: Breaker,
     drops: RateLimited,
+    panics: PanicGuard,
+    /// The exporter's name, asked once (`name()` is a call into the exporter too).
+    name: String,
 }
 
 impl Lane {
@@ -107,8 +112,11 @@ impl Lane {
             LaneCounters::add(&counters.restored, n);
             LaneCounters::add(&counters.in_spool, n);
         }
+        let name = exporter.name().to_owned();
         Lane {
             breaker: Breaker::new(cfg.breaker.clone()),
+            panics: PanicGuard::new(&name),
+            name,
             exporter,
             counters,
             cfg,
@@ -137,6 +145,7 @@ impl Lane {
                 Some(LaneMsg::Shutdown(reply)) => {
                     self.replay().await;
                     let r = self.flush_exporter(true).await;
+                    self.panics.flush_report();
                     let _ = reply.send(r);
                     return;
                 }
@@ -146,7 +155,7 @@ impl Lane {
     }
 
     fn name(&self) -> String {
-        self.exporter.name().to_owned()
+        self.name.clone()
     }
 
     /// When to try the spool again on our own (no new batches needed to notice recovery).
@@ -165,20 +174,22 @@ impl Lane {
     }
 
     async fn flush_exporter(&self, shutdown: bool) -> Result<(), String> {
-        let fut = if shutdown {
-            self.exporter.shutdown()
-        } else {
-            self.exporter.force_flush()
-        };
-        match tokio::time::timeout(
-            self.cfg.export_timeout,
-            AssertUnwindSafe(fut).catch_unwind(),
-        )
-        .await
-        {
+        let exporter = &*self.exporter;
+        let what = if shutdown { "shutdown" } else { "force_flush" };
+        let call = self.panics.call(&self.counters, what, || {
+            if shutdown {
+                exporter.shutdown()
+            } else {
+                exporter.force_flush()
+            }
+        });
+        match tokio::time::timeout(self.cfg.export_timeout, call).await {
             Ok(Ok(Ok(()))) => Ok(()),
             Ok(Ok(Err(e))) => Err(format!("exporter {}: {e}", self.name())),
-            Ok(Err(_)) => Err(format!("exporter {} panicked while flushing", self.name())),
+            Ok(Err(panic)) => Err(format!(
+                "exporter {} panicked in {what}(): {panic}",
+                self.name()
+            )),
             Err(_) => Err(format!(
                 "exporter {} did not flush within {:?}",
                 self.name(),
@@ -197,16 +208,16 @@ impl Lane {
     /// asked once, before the first attempt: later attempts only happen while it stays closed.
     async fn send(&mut self, batch: &[ExportItem]) -> Result<(), ExportError> {
         let decision = self.breaker.allow(Instant::now());
-        publish(&self.counters, self.exporter.name(), &self.breaker);
+        publish(&self.counters, &self.name, &self.breaker);
         if decision == Decision::Reject {
             return Err(ExportError::transient("circuit open"));
         }
         let probe = decision == Decision::Probe;
         let policy = &self.cfg.retry;
-        let (exporter, timeout) = (&*self.exporter, self.cfg.export_timeout);
-        let (counters, breaker) = (&*self.counters, &mut self.breaker);
+        let (exporter, timeout, name) = (&*self.exporter, self.cfg.export_timeout, &self.name);
+        let (counters, breaker, guard) = (&*self.counters, &mut self.breaker, &self.panics);
         let start = Instant::now();
-        let result = (|| attempt(exporter, timeout, batch))
+        let result = (|| attempt(exporter, guard, counters, timeout, batch))
             .retry(
                 ExponentialBuilder::default()
                     .with_min_delay(policy.initial_backoff)
@@ -219,7 +230,7 @@ impl Lane {
             .when(|err| {
                 LaneCounters::add(&counters.failed_attempts, 1);
                 breaker.on_failure(Instant::now());
-                publish(counters, exporter.name(), breaker);
+                publish(counters, name, breaker);
                 err.is_retryable() && !probe && breaker.state() == CircuitState::Closed
             })
             .adjust(|err, ceiling| next_delay(policy, start.elapsed(), err, ceiling))
@@ -227,7 +238,7 @@ impl Lane {
             .await;
         if result.is_ok() {
             self.breaker.on_success();
-            publish(&self.counters, self.exporter.name(), &self.breaker);
+            publish(&self.counters, &self.name, &self.breaker);
         }
         result
     }
@@ -304,18 +315,20 @@ impl Lane {
     }
 }
 
-/// One export attempt, bounded by the timeout and isolated from panics.
+/// One export attempt, bounded by the timeout and isolated from panics: in `export()` itself
+/// and in its future. A panic is a permanent failure: the batch is dropped and counted.
 async fn attempt(
     exporter: &dyn TracingExporter,
+    guard: &PanicGuard,
+    counters: &LaneCounters,
     timeout: Duration,
     batch: &[ExportItem],
 ) -> Result<(), ExportError> {
-    let fut = AssertUnwindSafe(exporter.export(batch)).catch_unwind();
-    match tokio::time::timeout(timeout, fut).await {
+    let call = guard.call(counters, "export", || exporter.export(batch));
+    match tokio::time::timeout(timeout, call).await {
         Ok(Ok(r)) => r,
-        Ok(Err(payload)) => Err(ExportError::permanent(format!(
-            "exporter panicked: {}",
-            crate::panic_message(&*payload)
+        Ok(Err(panic)) => Err(ExportError::permanent(format!(
+            "exporter panicked: {panic}"
         ))),
         Err(_) => Err(ExportError::transient(format!(
             "export timed out after {timeout:?}"

@@ -64,6 +64,10 @@ pub struct ExporterStats {
     pub circuit: CircuitState,
     /// How many times the circuit opened.
     pub circuit_opened: u64,
+    /// Calls into the exporter that panicked (in `export()` or its future, `force_flush()`,
+    /// `shutdown()`). Each panic is caught: an export's batch counts as failed, a flush or
+    /// shutdown returns an error naming the exporter.
+    pub panics: u64,
 }
 
 /// Counters of a [`BatchProcessor`](crate::BatchProcessor): see [`BatchProcessor::stats`](crate::BatchProcessor::stats).
@@ -110,6 +114,7 @@ pub(crate) struct LaneCounters {
     pub(crate) failed_attempts: AtomicU64,
     pub(crate) circuit: AtomicU8,
     pub(crate) circuit_opened: AtomicU64,
+    pub(crate) panics: AtomicU64,
 }
 
 impl LaneCounters {
@@ -136,6 +141,7 @@ impl LaneCounters {
             failed_attempts: g(&self.failed_attempts),
             circuit: CircuitState::from_u8(self.circuit.load(Ordering::Relaxed)),
             circuit_opened: g(&self.circuit_opened),
+            panics: g(&self.panics),
         }
     }
 }

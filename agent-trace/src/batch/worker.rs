@@ -249,18 +249,22 @@ impl Worker {
         make: fn(oneshot::Sender<Result<(), String>>) -> LaneMsg,
     ) -> Result<(), TraceError> {
         let mut waits = Vec::new();
+        let mut errors = Vec::new();
         for lane in &self.lanes {
             let (tx, rx) = oneshot::channel();
             if lane.tx.send(make(tx)).await.is_ok() {
-                waits.push(rx);
+                waits.push((&lane.name, rx));
+            } else {
+                // Calls into exporters are isolated from panics, so this is a bug of ours; a
+                // lane that is gone must not make a flush look successful.
+                errors.push(lane_stopped(&lane.name));
             }
         }
-        let mut errors = Vec::new();
-        for rx in waits {
+        for (name, rx) in waits {
             match rx.await {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => errors.push(e),
-                Err(_) => errors.push("an exporter lane stopped".to_owned()),
+                Err(_) => errors.push(lane_stopped(name)),
             }
         }
         if errors.is_empty() {
@@ -269,6 +273,10 @@ impl Worker {
             Err(TraceError::Failed(errors.join("; ")))
         }
     }
+}
+
+fn lane_stopped(name: &str) -> String {
+    format!("exporter {name}: its lane stopped, its batches are counted as dropped (a bug in agent-trace: please report it)")
 }
 
 #[cfg(test)]
