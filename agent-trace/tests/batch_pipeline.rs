@@ -6,10 +6,9 @@ mod common;
 use std::time::Duration;
 
 use agent_trace::{
-    custom_span, BatchProcessor, BreakerPolicy, CircuitState, ExportItem, RetryPolicy,
-    TracerProvider,
+    custom_span, BatchProcessor, BreakerPolicy, CircuitState, RetryPolicy, TracerProvider,
 };
-use common::{Behaviour, TestExporter};
+use common::{span_count, work, Behaviour, TestExporter};
 
 fn pipeline(exporters: &[&TestExporter]) -> (TracerProvider, BatchProcessor) {
     let mut b = BatchProcessor::builder().schedule_delay(Duration::from_millis(50));
@@ -21,21 +20,6 @@ fn pipeline(exporters: &[&TestExporter]) -> (TracerProvider, BatchProcessor) {
         .with_processor(batch.clone())
         .build();
     (provider, batch)
-}
-
-fn work(provider: &TracerProvider, spans: usize) {
-    provider.trace("wf").in_scope(|| {
-        for _ in 0..spans {
-            custom_span("s").end();
-        }
-    });
-}
-
-fn span_count(items: &[ExportItem]) -> usize {
-    items
-        .iter()
-        .filter(|i| matches!(i, ExportItem::Span(_)))
-        .count()
 }
 
 #[tokio::test(flavor = "current_thread")]

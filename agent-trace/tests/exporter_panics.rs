@@ -12,10 +12,10 @@ use std::sync::{Arc, Mutex, Once};
 use std::time::Duration;
 
 use agent_trace::{
-    custom_span, BatchProcessor, BatchStats, BoxFuture, BreakerPolicy, Diagnostic, ExportError,
-    ExportItem, ExporterStats, TraceError, TracerProvider, TracingExporter,
+    BatchProcessor, BatchStats, BoxFuture, BreakerPolicy, Diagnostic, ExportError, ExportItem,
+    ExporterStats, TraceError, TracerProvider, TracingExporter,
 };
-use common::TestExporter;
+use common::{span_count, work, TestExporter};
 
 /// Where [`Sloppy`] panics, each switchable at run time.
 #[derive(Default)]
@@ -155,22 +155,6 @@ fn pipeline(sloppy: &Sloppy, good: &TestExporter) -> (TracerProvider, BatchProce
     (provider, batch)
 }
 
-/// One trace with `spans` spans: `spans + 2` items (the trace's record at start and end).
-fn work(provider: &TracerProvider, spans: usize) {
-    provider.trace("wf").in_scope(|| {
-        for _ in 0..spans {
-            custom_span("s").end();
-        }
-    });
-}
-
-fn spans(items: &[ExportItem]) -> usize {
-    items
-        .iter()
-        .filter(|i| matches!(i, ExportItem::Span(_)))
-        .count()
-}
-
 fn exporter<'a>(s: &'a BatchStats, name: &str) -> &'a ExporterStats {
     s.exporters.iter().find(|e| e.name == name).unwrap()
 }
@@ -202,7 +186,7 @@ fn a_panic_before_export_returns_its_future_drops_the_batch_and_the_lane_lives_o
     assert_eq!(e.dropped_export_failed, 12, "{e:?}");
     assert!(e.panics >= 1, "{e:?}");
     assert!(s.balanced(), "{s:?}");
-    assert_eq!(spans(&good.items()), 10);
+    assert_eq!(span_count(&good.items()), 10);
     let said = diagnostics_about("tag-sync-export: export bug before the future");
     assert!(
         said.iter().any(|d| d.message.contains("sync-panicky")),
@@ -219,7 +203,7 @@ fn a_panic_before_export_returns_its_future_drops_the_batch_and_the_lane_lives_o
     assert_eq!(e.in_flight, 0, "{e:?}");
     assert!(s.balanced(), "{s:?}");
     assert_eq!(sloppy.exported(), 7);
-    assert_eq!(spans(&good.items()), 15);
+    assert_eq!(span_count(&good.items()), 15);
     provider.shutdown_blocking(Duration::from_secs(5)).unwrap();
 }
 
@@ -240,7 +224,7 @@ fn a_panic_in_force_flush_is_an_error_naming_the_exporter_and_the_lane_lives_on(
             "round {round}: {text}"
         );
     }
-    assert_eq!(spans(&good.items()), 10);
+    assert_eq!(span_count(&good.items()), 10);
     assert_eq!(sloppy.exported(), 12);
 
     sloppy.faults.flush.store(false, Ordering::Relaxed);
@@ -273,7 +257,7 @@ fn a_panic_in_shutdown_is_an_error_naming_the_exporter() {
         text.contains("shutdown-panicky") && text.contains("tag-shutdown: shutdown bug"),
         "{text}"
     );
-    assert_eq!(spans(&good.items()), 10);
+    assert_eq!(span_count(&good.items()), 10);
     assert_eq!(sloppy.exported(), 12);
     let s = batch.stats();
     let e = exporter(&s, "shutdown-panicky");
@@ -314,7 +298,7 @@ fn an_exporter_panicking_on_every_batch_reaches_the_panic_hook_once() {
         assert_eq!(e.in_flight, 0, "{e:?}");
     }
     assert!(s.balanced(), "{s:?}");
-    assert_eq!(spans(&good.items()), 8);
+    assert_eq!(span_count(&good.items()), 8);
     // The first panic of each went through the panic hook (message, backtrace if enabled);
     // the later ones did not.
     assert_eq!(hook_saw("tag-hook-sync"), 1);

@@ -142,11 +142,25 @@ pub fn spans_through_default_batch(n: usize) -> (TestExporter, agent_trace::Batc
     let provider = TracerProvider::builder()
         .with_processor(batch.clone())
         .build();
+    work(&provider, n);
+    batch.force_flush_blocking(Duration::from_secs(10)).unwrap();
+    (exporter, batch.stats())
+}
+
+/// One trace with `spans` spans on `provider`: `spans + 2` items for a batch processor (the
+/// trace's record at its start and at its end).
+pub fn work(provider: &TracerProvider, spans: usize) {
     provider.trace("wf").in_scope(|| {
-        for _ in 0..n {
+        for _ in 0..spans {
             agent_trace::custom_span("s").end();
         }
     });
-    batch.force_flush_blocking(Duration::from_secs(10)).unwrap();
-    (exporter, batch.stats())
+}
+
+/// How many of `items` are spans.
+pub fn span_count(items: &[ExportItem]) -> usize {
+    items
+        .iter()
+        .filter(|i| matches!(i, ExportItem::Span(_)))
+        .count()
 }
