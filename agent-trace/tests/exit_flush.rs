@@ -104,39 +104,30 @@ fn run_child(test: &str, mode: &str) -> usize {
         .unwrap_or(0)
 }
 
-#[test]
-fn returning_from_main_delivers_everything() {
+/// In the child (re-executed with `CHILD` set): do the work and exit as asked. In the parent:
+/// run that child and check that every item reached the file — 100 spans and the trace's
+/// record at its start and its end.
+fn exit_case(test: &str, mode: &str) {
     match std::env::var(CHILD).as_deref() {
         Ok(mode) => child(mode),
-        // 100 spans and the trace's record at its start and its end.
-        Err(_) => assert_eq!(
-            run_child("returning_from_main_delivers_everything", "return"),
-            102
-        ),
+        Err(_) => assert_eq!(run_child(test, mode), 102),
     }
+}
+
+#[test]
+fn returning_from_main_delivers_everything() {
+    exit_case("returning_from_main_delivers_everything", "return");
 }
 
 #[test]
 fn process_exit_delivers_everything() {
-    match std::env::var(CHILD).as_deref() {
-        Ok(mode) => child(mode),
-        Err(_) => assert_eq!(
-            run_child("process_exit_delivers_everything", "process_exit"),
-            102
-        ),
-    }
+    exit_case("process_exit_delivers_everything", "process_exit");
 }
 
 #[test]
 fn a_provider_dropped_at_the_end_of_tokio_main_delivers_everything() {
-    match std::env::var(CHILD).as_deref() {
-        Ok(mode) => child(mode),
-        Err(_) => assert_eq!(
-            run_child(
-                "a_provider_dropped_at_the_end_of_tokio_main_delivers_everything",
-                "tokio_main_drop"
-            ),
-            102
-        ),
-    }
+    exit_case(
+        "a_provider_dropped_at_the_end_of_tokio_main_delivers_everything",
+        "tokio_main_drop",
+    );
 }

@@ -1,15 +1,25 @@
-//! The tracer provider: holds the processors, hands traces and spans to them, and carries the
-//! on/off switch.
+//! The tracer provider: holds the processors and hands traces and spans to them. The pieces
+//! around it have their own files: the counted reference (`reference.rs`), what happens when
+//! the last reference goes or the process exits (`shutdown.rs`), and the global provider and
+//! on/off switch (`global.rs`).
+
+mod global;
+mod reference;
+mod shutdown;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::ptr::NonNull;
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::diag::RateLimited;
 use crate::model::{SpanRecord, TraceRecord};
 use crate::processor::{TraceError, TracingProcessor};
+
+use global::globally_enabled;
+pub use global::{global_provider, is_enabled, set_enabled, set_global_provider};
+pub(crate) use reference::ProviderRef;
+pub use shutdown::EXIT_FLUSH_TIMEOUT;
 
 /// A set of processors that traces and spans are handed to.
 ///
@@ -60,98 +70,6 @@ impl std::fmt::Debug for TracerProvider {
             .field("enabled", &self.inner.enabled.load(Ordering::Relaxed))
             .field("static", &self.inner.is_pinned())
             .finish()
-    }
-}
-
-/// A counted reference to a provider's state, or a plain one once the provider is pinned
-/// (global or leaked): then cloning and dropping it touch no shared counter.
-///
-/// The pointer comes from `Arc::into_raw`. While `pinned` is false, each `ProviderRef` owns one
-/// strong count. Pinning adds one count that is never released, then sets `pinned`; from then
-/// on refs neither add nor release counts. A ref that added a count before the pin and is
-/// dropped after it leaves that count behind, which only leaks what pinning keeps anyway.
-pub(crate) struct ProviderRef {
-    ptr: NonNull<ProviderInner>,
-}
-
-// SAFETY: ProviderRef is an `Arc<ProviderInner>` (or a `&'static` once pinned); ProviderInner
-// is Send + Sync (atomics and `Arc<dyn TracingProcessor>` with `Send + Sync` bounds).
-unsafe impl Send for ProviderRef {}
-// SAFETY: as above.
-unsafe impl Sync for ProviderRef {}
-
-impl ProviderRef {
-    fn new(inner: ProviderInner) -> ProviderRef {
-        let raw = Arc::into_raw(Arc::new(inner)) as *mut ProviderInner;
-        ProviderRef {
-            // SAFETY: Arc::into_raw never returns null.
-            ptr: unsafe { NonNull::new_unchecked(raw) },
-        }
-    }
-
-    /// A ref to a pinned provider, which owns no count.
-    ///
-    /// # Safety
-    /// `ptr` must point to a provider whose `pin` has completed.
-    unsafe fn from_pinned(ptr: NonNull<ProviderInner>) -> ProviderRef {
-        ProviderRef { ptr }
-    }
-
-    /// Gives up this ref without releasing its count (see [`ProviderRef::from_raw`]).
-    #[inline]
-    pub(crate) fn into_raw(self) -> NonNull<ProviderInner> {
-        std::mem::ManuallyDrop::new(self).ptr
-    }
-
-    /// Takes back a ref given up with [`ProviderRef::into_raw`].
-    ///
-    /// # Safety
-    /// `ptr` must come from `into_raw`, and be taken back at most once.
-    #[inline]
-    pub(crate) unsafe fn from_raw(ptr: NonNull<ProviderInner>) -> ProviderRef {
-        ProviderRef { ptr }
-    }
-
-    /// Keeps the provider for the rest of the process.
-    fn pin(&self) {
-        if self.is_pinned() {
-            return;
-        }
-        // SAFETY: `self` owns a count, so the allocation is live; the extra count is leaked
-        // on purpose (see the type's docs).
-        unsafe { Arc::increment_strong_count(self.ptr.as_ptr()) };
-        self.pinned.store(true, Ordering::Release);
-    }
-}
-
-impl std::ops::Deref for ProviderRef {
-    type Target = ProviderInner;
-
-    #[inline]
-    fn deref(&self) -> &ProviderInner {
-        // SAFETY: a ProviderRef owns a strong count, or the provider is pinned (never freed).
-        unsafe { self.ptr.as_ref() }
-    }
-}
-
-impl Clone for ProviderRef {
-    #[inline]
-    fn clone(&self) -> ProviderRef {
-        if !self.is_pinned() {
-            // SAFETY: `self` owns a count, so the allocation is live.
-            unsafe { Arc::increment_strong_count(self.ptr.as_ptr()) };
-        }
-        ProviderRef { ptr: self.ptr }
-    }
-}
-
-impl Drop for ProviderRef {
-    #[inline]
-    fn drop(&mut self) {
-        if !self.is_pinned() {
-            // SAFETY: `self` owns one count, released exactly once here.
-            unsafe { Arc::decrement_strong_count(self.ptr.as_ptr()) };
-        }
     }
 }
 
@@ -487,246 +405,4 @@ fn join_errors(errors: Vec<String>) -> Result<(), TraceError> {
         0 => Ok(()),
         _ => Err(TraceError::Failed(errors.join("; "))),
     }
-}
-
-impl Drop for ProviderInner {
-    /// The last reference is gone: each processor's [`TracingProcessor::on_provider_drop`]
-    /// (by default: shut down; a shared `BatchProcessor` only flushes) runs within
-    /// `drop_timeout` in all. On a Tokio runtime thread the work moves to a thread of its own,
-    /// so that the drop neither blocks the runtime nor needs it; the exit hook waits for such
-    /// threads (bounded), so a provider dropped at the end of `#[tokio::main]` still delivers.
-    fn drop(&mut self) {
-        if self.processors.is_empty() {
-            return;
-        }
-        let processors = std::mem::take(&mut self.processors);
-        let timeout = self.drop_timeout;
-        if !on_runtime_thread() {
-            shut_down_all(&processors, timeout);
-            return;
-        }
-        register_exit_flush();
-        PENDING_DROPS.started();
-        let spawned = std::thread::Builder::new()
-            .name("agent-trace-drop".into())
-            .spawn(move || {
-                shut_down_all(&processors, timeout);
-                PENDING_DROPS.finished();
-            });
-        if let Err(e) = spawned {
-            PENDING_DROPS.finished();
-            crate::diag::emit(crate::diag::Diagnostic {
-                key: "provider_drop",
-                message: format!("a dropped provider could not start its shutdown thread ({e}); its processors were not flushed — call shutdown() before dropping it"),
-                count: 1,
-            });
-        }
-    }
-}
-
-/// Shutdowns of dropped providers still running on their own threads; the exit hook waits
-/// for them.
-struct PendingDrops {
-    count: std::sync::Mutex<usize>,
-    done: std::sync::Condvar,
-}
-
-static PENDING_DROPS: PendingDrops = PendingDrops {
-    count: std::sync::Mutex::new(0),
-    done: std::sync::Condvar::new(),
-};
-
-impl PendingDrops {
-    fn lock(&self) -> std::sync::MutexGuard<'_, usize> {
-        self.count.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn started(&self) {
-        *self.lock() += 1;
-    }
-
-    fn finished(&self) {
-        let mut n = self.lock();
-        *n = n.saturating_sub(1);
-        self.done.notify_all();
-    }
-
-    /// Waits until none is running, or until `deadline`.
-    fn wait(&self, deadline: Instant) {
-        let mut n = self.lock();
-        while *n > 0 {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return;
-            }
-            n = match self.done.wait_timeout(n, left) {
-                Ok((n, _)) => n,
-                Err(p) => p.into_inner().0,
-            };
-        }
-    }
-}
-
-/// Runs each processor's drop hook one after the other, sharing one deadline.
-fn shut_down_all(processors: &[Arc<dyn TracingProcessor>], timeout: Duration) {
-    let deadline = Instant::now() + timeout;
-    for p in processors {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let failure = match catch_unwind(AssertUnwindSafe(|| p.on_provider_drop(left))) {
-            Ok(Ok(())) => continue,
-            Ok(Err(e)) => e.to_string(),
-            Err(payload) => format!("it panicked: {}", crate::panic_message(&*payload)),
-        };
-        crate::diag::emit(crate::diag::Diagnostic {
-            key: "provider_drop",
-            message: format!("shutting down a dropped provider's processor failed: {failure}"),
-            count: 1,
-        });
-    }
-}
-
-/// Whether this thread runs a Tokio runtime (a worker, or a thread inside `block_on`).
-#[cfg(feature = "tokio")]
-fn on_runtime_thread() -> bool {
-    tokio::runtime::Handle::try_current().is_ok()
-}
-
-/// Without the `tokio` feature no Tokio runtime can be detected.
-#[cfg(not(feature = "tokio"))]
-fn on_runtime_thread() -> bool {
-    false
-}
-
-static GLOBAL: AtomicPtr<ProviderInner> = AtomicPtr::new(std::ptr::null_mut());
-
-/// Installs `provider` as the one [`trace`](crate::trace()) uses. Traces already running keep the
-/// provider they started with.
-///
-/// The global provider lives for the rest of the process (its spans skip the reference count).
-/// At a normal exit — `main` returning, or [`std::process::exit`] — it is shut down, which
-/// flushes what was ended before, within [`EXIT_FLUSH_TIMEOUT`] (5 s), as the OpenAI Agents
-/// SDK does with its exit hook. Nothing runs on `abort`, a fatal signal, or a panic with
-/// `panic = "abort"`: await [`TracerProvider::force_flush`] where losing the tail matters.
-///
-/// ```
-/// let p = agent_trace::TracerProvider::builder().build();
-/// agent_trace::set_global_provider(&p);
-/// assert!(agent_trace::global_provider().is_some());
-/// ```
-pub fn set_global_provider(provider: &TracerProvider) {
-    provider.inner.pin();
-    GLOBAL.store(provider.inner.ptr.as_ptr(), Ordering::Release);
-    register_exit_flush();
-}
-
-/// The bound on the shutdown of the global provider at process exit.
-pub const EXIT_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Registers, once, the C `atexit` hook that shuts the global provider down.
-fn register_exit_flush() {
-    static REGISTERED: std::sync::Once = std::sync::Once::new();
-    REGISTERED.call_once(|| {
-        // SAFETY: `atexit` takes a plain `extern "C" fn()` that lives for the process; ours
-        // never unwinds (it catches panics) and only uses the global provider, which is never
-        // freed.
-        if unsafe { libc::atexit(shut_down_global_at_exit) } != 0 {
-            crate::diag::emit(crate::diag::Diagnostic {
-                key: "exit_hook",
-                message: "could not register the exit hook that flushes the global provider; await force_flush() before exiting".to_owned(),
-                count: 1,
-            });
-        }
-    });
-}
-
-/// Runs at process exit: shuts the global provider down (flushing what it holds) and waits for
-/// the shutdowns of dropped providers still running on their own threads, all within
-/// [`EXIT_FLUSH_TIMEOUT`].
-extern "C" fn shut_down_global_at_exit() {
-    let _ = catch_unwind(|| {
-        let deadline = Instant::now() + EXIT_FLUSH_TIMEOUT;
-        if let Some(provider) = global_provider() {
-            if let Err(e) = provider.shutdown_blocking(EXIT_FLUSH_TIMEOUT) {
-                eprintln!("agent-trace: flushing at exit: {e}");
-            }
-        }
-        PENDING_DROPS.wait(deadline);
-    });
-}
-
-/// The globally installed provider, if any.
-///
-/// ```
-/// let _maybe = agent_trace::global_provider();
-/// ```
-pub fn global_provider() -> Option<TracerProvider> {
-    let p = NonNull::new(GLOBAL.load(Ordering::Acquire))?;
-    // SAFETY: GLOBAL only ever holds null or the pointer of a provider pinned before it was
-    // stored (`set_global_provider`), which is never freed.
-    Some(TracerProvider {
-        inner: unsafe { ProviderRef::from_pinned(p) },
-    })
-}
-
-/// 0 = not read yet, 1 = on, 2 = off.
-static GLOBAL_SWITCH: AtomicU8 = AtomicU8::new(0);
-
-fn env_says_disabled() -> bool {
-    ["AGENT_TRACE_DISABLED", "OTEL_SDK_DISABLED"]
-        .iter()
-        .any(|k| {
-            std::env::var(k)
-                .map(|v| {
-                    matches!(
-                        v.trim().to_ascii_lowercase().as_str(),
-                        "1" | "true" | "yes" | "on"
-                    )
-                })
-                .unwrap_or(false)
-        })
-}
-
-/// Whether tracing is on globally: off when [`set_enabled`]`(false)` was called, or, until
-/// then, when `AGENT_TRACE_DISABLED` or `OTEL_SDK_DISABLED` is `true`/`1` (read once).
-///
-/// ```
-/// let _on = agent_trace::is_enabled();
-/// ```
-#[inline]
-pub fn is_enabled() -> bool {
-    match GLOBAL_SWITCH.load(Ordering::Relaxed) {
-        1 => true,
-        2 => false,
-        _ => read_switch_from_env(),
-    }
-}
-
-/// First use: the environment decides, once.
-#[cold]
-#[inline(never)]
-fn read_switch_from_env() -> bool {
-    let on = !env_says_disabled();
-    let _ = GLOBAL_SWITCH.compare_exchange(
-        0,
-        if on { 1 } else { 2 },
-        Ordering::Relaxed,
-        Ordering::Relaxed,
-    );
-    GLOBAL_SWITCH.load(Ordering::Relaxed) == 1
-}
-
-#[inline]
-fn globally_enabled() -> bool {
-    is_enabled()
-}
-
-/// Switches all tracing on or off, overriding the environment variables. Off, traces and spans
-/// are no-ops that cost a few nanoseconds; code that nests them keeps working.
-///
-/// ```
-/// agent_trace::set_enabled(true);
-/// assert!(agent_trace::is_enabled());
-/// ```
-pub fn set_enabled(on: bool) {
-    GLOBAL_SWITCH.store(if on { 1 } else { 2 }, Ordering::Relaxed);
 }
