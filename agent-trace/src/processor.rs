@@ -24,6 +24,18 @@ pub enum TraceError {
     /// The processor was already shut down.
     #[error("the processor is shut down; create a new provider to trace again")]
     ShutDown,
+    /// Items that ended before the flush (or shutdown) were dropped instead of delivered: an
+    /// exporter gave them up (permanent error, retries exhausted without a spool, full spool,
+    /// panic) or could not keep up (its queue of batches stayed full). Each drop is counted in
+    /// `stats()`; the message names each exporter and its last reason. Reported once: the next
+    /// flush only reports later drops.
+    #[error("{dropped} item(s) were dropped instead of delivered: {message}")]
+    Dropped {
+        /// How many items were dropped since the last flush, over all exporters.
+        dropped: u64,
+        /// Which exporters dropped them, and why.
+        message: String,
+    },
     /// One or more processors or exporters failed; the messages say which and why.
     #[error("{0}")]
     Failed(String),

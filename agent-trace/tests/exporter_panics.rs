@@ -177,8 +177,13 @@ fn a_panic_before_export_returns_its_future_drops_the_batch_and_the_lane_lives_o
     sloppy.faults.export_sync.store(true, Ordering::Relaxed);
 
     work(&provider, 10);
-    // The exporter's own flush works: the lost batch is counted, as a permanent error's is.
-    flush(&batch).unwrap();
+    // The exporter's own flush works: the lost batch is counted, as a permanent error's is,
+    // and the flush says so.
+    let r = flush(&batch);
+    assert!(
+        matches!(r, Err(TraceError::Dropped { dropped: 12, .. })),
+        "{r:?}"
+    );
     let s = batch.stats();
     let e = exporter(&s, "sync-panicky");
     assert_eq!(e.in_flight, 0, "{e:?}");
@@ -288,7 +293,11 @@ fn an_exporter_panicking_on_every_batch_reaches_the_panic_hook_once() {
 
     for _ in 0..4 {
         work(&provider, 2);
-        flush(&batch).unwrap();
+        let r = flush(&batch);
+        assert!(
+            matches!(r, Err(TraceError::Dropped { dropped: 8, .. })),
+            "{r:?}"
+        );
     }
     let s = batch.stats();
     for name in ["sync-every-batch", "async-every-batch"] {

@@ -1,18 +1,20 @@
 //! One exporter's delivery lane: timeout, retry with exponential backoff and full jitter,
-//! circuit breaker ([`super::breaker`]), and the spool. Each lane is its own task on the export
-//! thread, so an exporter that hangs, fails or panics never holds up the others; every call
-//! into the exporter is isolated from its panics ([`guard`]).
+//! circuit breaker ([`super::breaker`]), and the spool. Each lane runs on a thread of its own
+//! ([`inbox`]), so an exporter that hangs, blocks its thread, fails or panics never holds up
+//! the others; every call into the exporter is isolated from its panics ([`guard`]).
 
 mod guard;
+pub(crate) mod inbox;
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use backon::{ExponentialBuilder, Retryable};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 use self::guard::PanicGuard;
+use self::inbox::InboxRx;
 use super::breaker::{Breaker, BreakerPolicy, Decision};
 use super::spool::Spool;
 use super::stats::{CircuitState, LaneCounters};
@@ -125,7 +127,7 @@ impl Lane {
         }
     }
 
-    pub(crate) async fn run(mut self, mut rx: mpsc::Receiver<LaneMsg>) {
+    pub(crate) async fn run(mut self, mut rx: InboxRx) {
         loop {
             let wake = self.next_replay_at();
             let msg = tokio::select! {
@@ -154,7 +156,7 @@ impl Lane {
         }
     }
 
-    fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         self.name.clone()
     }
 
@@ -276,7 +278,8 @@ impl Lane {
                         return;
                     }
                     Err(e) => {
-                        LaneCounters::add(&self.counters.dropped, n);
+                        self.counters
+                            .drop_items(n, || format!("the spool refused them: {e}"));
                         self.drops
                             .hit(n, |c| format!("exporter {name}: dropped {c} item(s): {e}"));
                         return;
@@ -284,7 +287,7 @@ impl Lane {
                 }
             }
         }
-        LaneCounters::add(&self.counters.dropped, n);
+        self.counters.drop_items(n, || error.to_string());
         self.drops.hit(n, |c| {
             format!("exporter {name}: dropped {c} item(s) since the last report; last error: {error} (configure a spool directory to keep batches through outages)")
         });
@@ -306,7 +309,10 @@ impl Lane {
             let delivered = items.len() as u64;
             LaneCounters::add(&self.counters.exported, delivered);
             LaneCounters::add(&self.counters.replayed, delivered);
-            LaneCounters::add(&self.counters.dropped, bad);
+            if bad > 0 {
+                self.counters
+                    .drop_items(bad, || "a spool segment could not be read".to_owned());
+            }
             LaneCounters::sub(&self.counters.in_spool, counted);
             if let Some(s) = &mut self.spool {
                 s.pop_front();

@@ -48,6 +48,14 @@ pub(crate) const EXPORT_TIMEOUT_MS: Setting = Setting {
     unit: "ms",
 };
 
+/// How long a flush waits for the exporters, in milliseconds.
+pub(crate) const FLUSH_TIMEOUT_MS: Setting = Setting {
+    name: "flush_timeout",
+    min: 1,
+    max: 3_600_000,
+    unit: "ms",
+};
+
 impl Setting {
     /// `value` if it is in range, else the nearest bound, with a warning naming `source`
     /// (the variable or builder method the value came from) and the value used.

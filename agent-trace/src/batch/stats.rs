@@ -1,6 +1,7 @@
 //! Counters of the batch pipeline.
 
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::Mutex;
 
 /// The state of an exporter's circuit breaker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,6 +116,8 @@ pub(crate) struct LaneCounters {
     pub(crate) circuit: AtomicU8,
     pub(crate) circuit_opened: AtomicU64,
     pub(crate) panics: AtomicU64,
+    /// Why items were last dropped, for the error of the next flush.
+    pub(crate) last_drop: Mutex<Option<String>>,
 }
 
 impl LaneCounters {
@@ -124,6 +127,21 @@ impl LaneCounters {
 
     pub(crate) fn sub(c: &AtomicU64, n: u64) {
         c.fetch_sub(n, Ordering::Relaxed);
+    }
+
+    /// Counts `n` items as dropped, `why` being the reason a flush reports.
+    pub(crate) fn drop_items(&self, n: u64, why: impl FnOnce() -> String) {
+        // The reason first: a flush that sees the count also finds a reason.
+        *self.last_drop.lock().unwrap_or_else(|e| e.into_inner()) = Some(why());
+        Self::add(&self.dropped, n);
+    }
+
+    /// Why items were last dropped.
+    pub(crate) fn last_drop(&self) -> Option<String> {
+        self.last_drop
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub(crate) fn snapshot(&self, name: &str) -> ExporterStats {

@@ -1,4 +1,5 @@
-//! The export thread: drains the per-thread rings into batches and hands them to the lanes.
+//! The export thread: drains the per-thread rings into batches and hands them to the lanes;
+//! answers flush and shutdown requests by their deadline, with every drop since the last flush.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -6,10 +7,11 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::lane::{Lane, LaneMsg};
+use super::lane::inbox::{Inbox, Refused};
+use super::lane::LaneMsg;
 use super::queue::Queue;
 use super::stats::LaneCounters;
-use crate::diag::RateLimited;
+use crate::diag::{emit, Diagnostic, RateLimited};
 use crate::model::ExportItem;
 use crate::processor::TraceError;
 
@@ -33,26 +35,40 @@ impl Reply {
 }
 
 pub(crate) enum Command {
-    Flush(Reply),
-    Shutdown(Duration, Reply),
+    /// Flush everything queued, answering by `deadline` (`bound` after the call).
+    Flush {
+        deadline: Instant,
+        bound: Duration,
+        reply: Reply,
+    },
+    /// Drain, flush, shut the exporters down and stop, answering by `deadline`.
+    Shutdown {
+        deadline: Instant,
+        bound: Duration,
+        reply: Reply,
+    },
 }
 
 pub(crate) struct LaneHandle {
     pub(crate) name: String,
-    pub(crate) tx: mpsc::Sender<LaneMsg>,
+    pub(crate) inbox: Inbox,
     pub(crate) counters: Arc<LaneCounters>,
     /// The last wait for room in this lane timed out: until it has room again, batches for it
     /// are dropped at once instead of making the export thread wait on it each time.
     pub(crate) stalled: AtomicBool,
+    /// The lane's `dropped` count when the last flush ended: a flush reports the drops since.
+    pub(crate) reported_drops: AtomicU64,
 }
 
 pub(crate) struct Worker {
     pub(crate) queue: Arc<Queue>,
-    pub(crate) lanes: Vec<LaneHandle>,
+    pub(crate) lanes: Vec<Arc<LaneHandle>>,
     pub(crate) max_batch_size: usize,
     pub(crate) schedule_delay: Duration,
     /// How long the worker waits for room in a full lane before dropping a batch for it.
     pub(crate) lane_full_timeout: Duration,
+    /// How long the last drain waits for the lanes when every handle is gone.
+    pub(crate) flush_timeout: Duration,
     /// Items taken from the rings and not yet handed to the lanes.
     pub(crate) pending: Arc<AtomicU64>,
 }
@@ -82,15 +98,10 @@ fn queue_full_message(n: u64) -> String {
 }
 
 impl Worker {
-    pub(crate) async fn run(
-        self,
-        lanes: Vec<(Lane, mpsc::Receiver<LaneMsg>)>,
-        mut commands: mpsc::UnboundedReceiver<Command>,
-    ) {
-        let tasks: Vec<_> = lanes
-            .into_iter()
-            .map(|(lane, rx)| tokio::spawn(lane.run(rx)))
-            .collect();
+    /// The drain loop. It never calls into an exporter (the lanes run on threads of their
+    /// own) and never waits on a lane for more than `lane_full_timeout`; a flush waits for the
+    /// lanes on a task of its own, so draining goes on meanwhile.
+    pub(crate) async fn run(self, mut commands: mpsc::UnboundedReceiver<Command>) {
         let mut buf: Vec<ExportItem> = Vec::with_capacity(self.max_batch_size);
         let mut reported_drops = 0;
         let mut poll = MIN_POLL;
@@ -111,7 +122,7 @@ impl Worker {
             match wake {
                 Wake::Producers | Wake::Timer => {
                     // Poll often while spans flow, back off when idle.
-                    let got = self.pump(&mut buf, false).await;
+                    let got = self.pump(&mut buf, false, None).await;
                     poll = if got == 0 {
                         (poll * 2).min(MAX_IDLE_POLL)
                     } else {
@@ -123,67 +134,95 @@ impl Worker {
                     } else if oldest_partial.get_or_insert_with(Instant::now).elapsed()
                         >= self.schedule_delay
                     {
-                        self.dispatch(&mut buf).await;
+                        self.dispatch(&mut buf, None).await;
                         oldest_partial = None;
                     }
                 }
-                Wake::Command(Command::Flush(reply)) => {
-                    self.pump_for_flush(&mut buf).await;
+                Wake::Command(Command::Flush {
+                    deadline,
+                    bound,
+                    reply,
+                }) => {
+                    // Everything queued before this call, and no more: a flush under steady
+                    // load ends.
+                    self.queue.mark_flush();
+                    self.pump_mode(&mut buf, true, true, Some(deadline)).await;
                     oldest_partial = None;
-                    reply.send(self.tell_lanes(LaneMsg::Flush).await);
+                    let asked = self.ask_lanes(LaneMsg::Flush);
+                    tokio::spawn(async move {
+                        reply.send(answer(asked, deadline, bound, "force_flush").await);
+                    });
                 }
-                Wake::Command(Command::Shutdown(timeout, reply)) => {
+                Wake::Command(Command::Shutdown {
+                    deadline,
+                    bound,
+                    reply,
+                }) => {
                     QUEUE_FULL.flush(queue_full_message);
-                    // `finish` closes the queue on its first poll, which `timeout` always makes.
-                    // Past the timeout, what is still in flight stays counted as in flight.
-                    let r = tokio::time::timeout(timeout, self.finish(&mut buf, tasks))
-                        .await
-                        .unwrap_or(Err(TraceError::Timeout {
-                            what: "shutdown",
-                            timeout,
-                        }));
-                    reply.send(r);
+                    reply.send(self.finish(&mut buf, deadline, bound).await);
                     return;
                 }
                 Wake::HandlesGone => {
                     QUEUE_FULL.flush(queue_full_message);
                     // Deliver what is left and stop.
-                    let _ = self.finish(&mut buf, tasks).await;
+                    let bound = self.flush_timeout;
+                    let _ = self.finish(&mut buf, Instant::now() + bound, bound).await;
                     return;
                 }
             }
         }
     }
 
-    /// Closes the queue, hands the lanes everything left in it, shuts them down and waits for
-    /// them to end.
+    /// Closes the queue, hands the lanes everything left in it and shuts them down, waiting
+    /// for them until `deadline`. Past it, what is still in flight stays counted as in
+    /// flight, and a lane still busy ends on its own once it is done.
     async fn finish(
         &self,
         buf: &mut Vec<ExportItem>,
-        tasks: Vec<tokio::task::JoinHandle<()>>,
+        deadline: Instant,
+        bound: Duration,
     ) -> Result<(), TraceError> {
         self.queue.close();
-        self.pump(buf, true).await;
-        let r = self.tell_lanes(LaneMsg::Shutdown).await;
-        for t in tasks {
-            let _ = t.await;
-        }
-        r
+        self.pump(buf, true, Some(deadline)).await;
+        let asked = self.ask_lanes(LaneMsg::Shutdown);
+        answer(asked, deadline, bound, "shutdown").await
+    }
+
+    /// Sends each lane a flush or shutdown request (never waiting) and notes its drops so far.
+    fn ask_lanes(&self, make: fn(oneshot::Sender<Result<(), String>>) -> LaneMsg) -> Vec<Asked> {
+        self.lanes
+            .iter()
+            .map(|lane| {
+                let baseline = lane.reported_drops.load(Ordering::Relaxed);
+                let (tx, rx) = oneshot::channel();
+                let rx = lane.inbox.control(make(tx)).then_some(rx);
+                Asked {
+                    lane: lane.clone(),
+                    baseline,
+                    rx,
+                }
+            })
+            .collect()
     }
 
     /// Moves queued items into full batches for the lanes; with `partial`, also the rest.
     /// Returns how many items it took from the queue.
-    async fn pump(&self, buf: &mut Vec<ExportItem>, partial: bool) -> usize {
-        self.pump_mode(buf, partial, false).await
+    async fn pump(
+        &self,
+        buf: &mut Vec<ExportItem>,
+        partial: bool,
+        deadline: Option<Instant>,
+    ) -> usize {
+        self.pump_mode(buf, partial, false, deadline).await
     }
 
-    /// Everything queued before this call, and no more: a flush under steady load ends.
-    async fn pump_for_flush(&self, buf: &mut Vec<ExportItem>) {
-        self.queue.mark_flush();
-        self.pump_mode(buf, true, true).await;
-    }
-
-    async fn pump_mode(&self, buf: &mut Vec<ExportItem>, partial: bool, flushing: bool) -> usize {
+    async fn pump_mode(
+        &self,
+        buf: &mut Vec<ExportItem>,
+        partial: bool,
+        flushing: bool,
+        deadline: Option<Instant>,
+    ) -> usize {
         let mut total = 0;
         loop {
             let room = self.max_batch_size - buf.len();
@@ -191,22 +230,23 @@ impl Worker {
             total += got;
             self.pending.fetch_add(got as u64, Ordering::Relaxed);
             if buf.len() == self.max_batch_size {
-                self.dispatch(buf).await;
+                self.dispatch(buf, deadline).await;
                 continue;
             }
             // Fewer than asked for: every ring is empty now.
             if partial && !buf.is_empty() {
-                self.dispatch(buf).await;
+                self.dispatch(buf, deadline).await;
             }
             return total;
         }
     }
 
-    /// Hands a batch to every lane. A lane whose queue is full gets up to `lane_full_timeout`
-    /// to make room (the other lanes run meanwhile, and producers keep filling their rings);
-    /// one still full is stalled: the batch is dropped for it and counted, and so are the next
-    /// ones, without waiting, until it has room again.
-    async fn dispatch(&self, buf: &mut Vec<ExportItem>) {
+    /// Hands a batch to every lane. A lane whose inbox is full gets up to `lane_full_timeout`
+    /// (and not past `deadline`) to make room (the other lanes run meanwhile, on their own
+    /// threads, and producers keep filling their rings); one still full is stalled: the batch
+    /// is dropped for it and counted, and so are the next ones, without waiting, until it has
+    /// room again.
+    async fn dispatch(&self, buf: &mut Vec<ExportItem>, deadline: Option<Instant>) {
         let batch = Arc::new(std::mem::replace(
             buf,
             Vec::with_capacity(self.max_batch_size),
@@ -214,65 +254,116 @@ impl Worker {
         let n = batch.len() as u64;
         for lane in &self.lanes {
             LaneCounters::add(&lane.counters.in_flight, n);
-            let sent = match lane.tx.try_send(LaneMsg::Batch(batch.clone())) {
+            let sent = match lane.inbox.try_batch(LaneMsg::Batch(batch.clone())) {
                 Ok(()) => {
                     lane.stalled.store(false, Ordering::Relaxed);
                     true
                 }
-                Err(mpsc::error::TrySendError::Full(_)) if lane.stalled.load(Ordering::Relaxed) => {
-                    false
-                }
-                Err(mpsc::error::TrySendError::Full(msg)) => {
-                    let waited =
-                        tokio::time::timeout(self.lane_full_timeout, lane.tx.send(msg)).await;
-                    let sent = matches!(waited, Ok(Ok(())));
+                Err((Refused::Full, _)) if lane.stalled.load(Ordering::Relaxed) => false,
+                Err((Refused::Full, msg)) => {
+                    let mut until = Instant::now() + self.lane_full_timeout;
+                    if let Some(d) = deadline {
+                        until = until.min(d);
+                    }
+                    let sent = lane.inbox.batch_until(msg, until).await;
                     lane.stalled.store(!sent, Ordering::Relaxed);
                     sent
                 }
-                Err(mpsc::error::TrySendError::Closed(_)) => false,
+                Err((Refused::Closed, _)) => false,
             };
             if !sent {
                 LaneCounters::sub(&lane.counters.in_flight, n);
-                LaneCounters::add(&lane.counters.dropped, n);
-                let name = lane.name.clone();
                 let wait = self.lane_full_timeout;
+                lane.counters.drop_items(n, || {
+                    format!("its queue of batches stayed full for {wait:?} (the exporter is stuck or slower than the spans come)")
+                });
+                let name = lane.name.clone();
                 LANE_FULL.hit(n, |c| {
-                    format!("exporter {name} is not keeping up: dropped {c} item(s) since the last report (its queue of batches stayed full for {wait:?}: the backend is slow or down; see its export errors, or raise lane_full_timeout for short bursts)")
+                    format!("exporter {name} is not keeping up: dropped {c} item(s) since the last report (its queue of batches stayed full for {wait:?}: the backend is slow or down, or the exporter is stuck; see its export errors, or raise lane_full_timeout for short bursts)")
                 });
             }
         }
         self.pending.fetch_sub(n, Ordering::Relaxed);
     }
+}
 
-    async fn tell_lanes(
-        &self,
-        make: fn(oneshot::Sender<Result<(), String>>) -> LaneMsg,
-    ) -> Result<(), TraceError> {
-        let mut waits = Vec::new();
-        let mut errors = Vec::new();
-        for lane in &self.lanes {
-            let (tx, rx) = oneshot::channel();
-            if lane.tx.send(make(tx)).await.is_ok() {
-                waits.push((&lane.name, rx));
-            } else {
-                // Calls into exporters are isolated from panics, so this is a bug of ours; a
-                // lane that is gone must not make a flush look successful.
-                errors.push(lane_stopped(&lane.name));
+/// A flush or shutdown request sent to one lane.
+struct Asked {
+    lane: Arc<LaneHandle>,
+    /// The lane's drops already reported by an earlier flush.
+    baseline: u64,
+    /// The lane's answer; `None` if the lane is gone.
+    rx: Option<oneshot::Receiver<Result<(), String>>>,
+}
+
+/// Waits for the lanes' answers until `deadline` and tells the truth: `Ok` only if every lane
+/// answered without error and no item was dropped since the last flush. Lanes that did not
+/// answer in time make it [`TraceError::Timeout`] (named in a diagnostic), drops alone
+/// [`TraceError::Dropped`], anything else [`TraceError::Failed`] with every reason.
+async fn answer(
+    mut asked: Vec<Asked>,
+    deadline: Instant,
+    bound: Duration,
+    what: &'static str,
+) -> Result<(), TraceError> {
+    let mut errors = Vec::new();
+    let mut late = Vec::new();
+    for a in asked.iter_mut() {
+        let name = &a.lane.name;
+        let Some(rx) = a.rx.take() else {
+            errors.push(lane_stopped(name));
+            continue;
+        };
+        match tokio::time::timeout_at(deadline.into(), rx).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => errors.push(e),
+            Ok(Err(_)) => errors.push(lane_stopped(name)),
+            Err(_) => {
+                let in_flight = a.lane.counters.in_flight.load(Ordering::Relaxed);
+                late.push(format!("exporter {name} did not finish within {bound:?} ({in_flight} item(s) in flight: its export hangs, blocks or is slow; they are dropped and counted once it gives them up)"));
             }
-        }
-        for (name, rx) in waits {
-            match rx.await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => errors.push(e),
-                Err(_) => errors.push(lane_stopped(name)),
-            }
-        }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(TraceError::Failed(errors.join("; ")))
         }
     }
+    let mut dropped = 0;
+    let mut drops = Vec::new();
+    for a in &asked {
+        let now = a.lane.counters.dropped.load(Ordering::Relaxed);
+        a.lane.reported_drops.fetch_max(now, Ordering::Relaxed);
+        let n = now.saturating_sub(a.baseline);
+        if n > 0 {
+            dropped += n;
+            let why = a.lane.counters.last_drop().unwrap_or_default();
+            drops.push(format!(
+                "exporter {}: {n} item(s) dropped instead of delivered since the last flush (last reason: {why}; counted in stats().exporters[..].dropped_export_failed)",
+                a.lane.name
+            ));
+        }
+    }
+    if !late.is_empty() {
+        emit(Diagnostic {
+            key: "flush_timeout",
+            message: format!("{what}: {}", late.join("; ")),
+            count: 1,
+        });
+        if errors.is_empty() && drops.is_empty() {
+            return Err(TraceError::Timeout {
+                what,
+                timeout: bound,
+            });
+        }
+    }
+    if errors.is_empty() && late.is_empty() {
+        if drops.is_empty() {
+            return Ok(());
+        }
+        return Err(TraceError::Dropped {
+            dropped,
+            message: drops.join("; "),
+        });
+    }
+    errors.extend(late);
+    errors.extend(drops);
+    Err(TraceError::Failed(errors.join("; ")))
 }
 
 fn lane_stopped(name: &str) -> String {
@@ -282,20 +373,23 @@ fn lane_stopped(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::batch::lane::inbox::inbox;
     use crate::model::{SpanData, SpanRecord};
 
-    fn worker(tx: mpsc::Sender<LaneMsg>) -> Worker {
+    fn worker(inbox: Inbox) -> Worker {
         Worker {
             queue: Queue::new(16, 8),
-            lanes: vec![LaneHandle {
+            lanes: vec![Arc::new(LaneHandle {
                 name: "slow".into(),
-                tx,
+                inbox,
                 counters: Arc::new(LaneCounters::default()),
                 stalled: AtomicBool::new(false),
-            }],
+                reported_drops: AtomicU64::new(0),
+            })],
             max_batch_size: 4,
             schedule_delay: Duration::from_secs(1),
             lane_full_timeout: Duration::from_millis(20),
+            flush_timeout: Duration::from_secs(1),
             pending: Arc::new(AtomicU64::new(0)),
         }
     }
@@ -307,24 +401,57 @@ mod tests {
 
     #[tokio::test]
     async fn a_full_lane_is_waited_for_once_then_skipped_until_it_has_room() {
-        let (tx, mut rx) = mpsc::channel(1);
+        let (tx, mut rx) = inbox(1);
         let w = worker(tx);
         let lane = &w.lanes[0];
         let dropped = || lane.counters.dropped.load(Ordering::Relaxed);
 
-        w.dispatch(&mut one_item()).await; // fills the lane
+        w.dispatch(&mut one_item(), None).await; // fills the lane
         assert_eq!(dropped(), 0);
-        w.dispatch(&mut one_item()).await; // waits, then drops
+        w.dispatch(&mut one_item(), None).await; // waits, then drops
         assert_eq!(dropped(), 1);
         assert!(lane.stalled.load(Ordering::Relaxed));
-        w.dispatch(&mut one_item()).await; // stalled: dropped without waiting
+        w.dispatch(&mut one_item(), None).await; // stalled: dropped without waiting
         assert_eq!(dropped(), 2);
 
         // The lane takes its batch: it has room again and is no longer stalled.
         assert!(matches!(rx.recv().await, Some(LaneMsg::Batch(_))));
-        w.dispatch(&mut one_item()).await;
+        w.dispatch(&mut one_item(), None).await;
         assert_eq!(dropped(), 2);
         assert!(!lane.stalled.load(Ordering::Relaxed));
         assert_eq!(lane.counters.in_flight.load(Ordering::Relaxed), 2);
+    }
+
+    #[tokio::test]
+    async fn a_flush_reports_drops_once_and_a_silent_lane_by_its_deadline() {
+        let (tx, mut rx) = inbox(1);
+        let w = worker(tx);
+        w.dispatch(&mut one_item(), None).await;
+        w.dispatch(&mut one_item(), None).await; // dropped: the lane is full
+                                                 // The lane never answers: the flush ends by its deadline, naming the drop.
+        let asked = w.ask_lanes(LaneMsg::Flush);
+        let soon = Instant::now() + Duration::from_millis(50);
+        let r = answer(asked, soon, Duration::from_millis(50), "force_flush").await;
+        match r {
+            Err(TraceError::Failed(text)) => {
+                assert!(text.contains("did not finish"), "{text}");
+                assert!(text.contains("1 item(s) dropped"), "{text}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // The lane answers the next one: the drop was reported already, so it is Ok.
+        let asked = w.ask_lanes(LaneMsg::Flush);
+        let lane = tokio::spawn(async move {
+            while let Some(msg) = rx.recv().await {
+                if let LaneMsg::Flush(reply) = msg {
+                    let _ = reply.send(Ok(()));
+                }
+            }
+        });
+        let later = Instant::now() + Duration::from_secs(10);
+        let r = answer(asked, later, Duration::from_secs(10), "force_flush").await;
+        assert_eq!(r, Ok(()));
+        drop(w);
+        lane.await.unwrap();
     }
 }

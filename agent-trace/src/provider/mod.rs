@@ -334,7 +334,7 @@ impl TracerProvider {
         let mut errors = Vec::new();
         for p in self.inner.processors.iter() {
             if let Err(e) = p.force_flush().await {
-                errors.push(e.to_string());
+                errors.push(e);
             }
         }
         join_errors(errors)
@@ -354,7 +354,7 @@ impl TracerProvider {
         let mut errors = Vec::new();
         for p in self.inner.processors.iter() {
             if let Err(e) = p.shutdown(timeout).await {
-                errors.push(e.to_string());
+                errors.push(e);
             }
         }
         join_errors(errors)
@@ -376,7 +376,6 @@ impl TracerProvider {
                 .processors
                 .iter()
                 .filter_map(|p| p.force_flush_blocking(timeout).err())
-                .map(|e| e.to_string())
                 .collect(),
         )
     }
@@ -394,15 +393,50 @@ impl TracerProvider {
                 .processors
                 .iter()
                 .filter_map(|p| p.shutdown_blocking(timeout).err())
-                .map(|e| e.to_string())
                 .collect(),
         )
     }
 }
 
-fn join_errors(errors: Vec<String>) -> Result<(), TraceError> {
+/// The processors' errors as one: a single error as it is (so a shut-down processor gives
+/// [`TraceError::ShutDown`], as the processor itself does), the same error from each as that
+/// error, different ones joined into [`TraceError::Failed`].
+fn join_errors(mut errors: Vec<TraceError>) -> Result<(), TraceError> {
+    errors.dedup();
     match errors.len() {
         0 => Ok(()),
-        _ => Err(TraceError::Failed(errors.join("; "))),
+        1 => Err(errors.remove(0)),
+        _ => Err(TraceError::Failed(
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; "),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod join_tests {
+    use super::*;
+
+    #[test]
+    fn errors_keep_their_kind_when_they_agree() {
+        assert_eq!(join_errors(vec![]), Ok(()));
+        assert_eq!(
+            join_errors(vec![TraceError::ShutDown, TraceError::ShutDown]),
+            Err(TraceError::ShutDown)
+        );
+        let timeout = TraceError::Timeout {
+            what: "force_flush",
+            timeout: Duration::from_secs(1),
+        };
+        assert_eq!(join_errors(vec![timeout.clone()]), Err(timeout.clone()));
+        match join_errors(vec![TraceError::ShutDown, timeout]) {
+            Err(TraceError::Failed(text)) => {
+                assert!(text.contains("shut down") && text.contains("1s"), "{text}")
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }
