@@ -175,6 +175,32 @@ impl Layout {
         })
     }
 
+    /// Whether `file` is still the file at [`path`](Self::path): false once it (or its
+    /// directory) was deleted, or replaced by another file — then lines written to it reach no
+    /// reader. When the platform cannot tell (not unix, or the path cannot be examined for a
+    /// reason other than its absence), true.
+    pub(crate) fn still_linked(&self, file: &ActiveFile) -> bool {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let Ok(open) = file.writer.get_ref().metadata() else {
+                return true;
+            };
+            if open.nlink() == 0 {
+                return false;
+            }
+            match std::fs::metadata(&self.path) {
+                Ok(named) => named.dev() == open.dev() && named.ino() == open.ino(),
+                Err(e) => e.kind() != io::ErrorKind::NotFound,
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = file;
+            true
+        }
+    }
+
     /// Whether `file` must be archived before `next_line` bytes are appended on `today`. An
     /// empty file is never archived; it takes `today` as its date instead.
     pub(crate) fn needs_rotation(
@@ -269,6 +295,25 @@ mod tests {
             rotate_daily: false,
             retention: None,
         }
+    }
+
+    #[test]
+    fn a_deleted_or_replaced_file_is_no_longer_linked() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = layout(Some("jsonl"));
+        l.dir = dir.path().join("sub");
+        l.path = l.dir.join("traces.jsonl");
+        let today = utc_today();
+        let file = l.open(today).unwrap();
+        assert!(l.still_linked(&file));
+        std::fs::remove_dir_all(&l.dir).unwrap();
+        assert!(!l.still_linked(&file));
+        // Another file at the same path is not ours either.
+        create_dir(&l.dir).unwrap();
+        std::fs::write(&l.path, b"").unwrap();
+        assert!(!l.still_linked(&file));
+        let fresh = l.open(today).unwrap();
+        assert!(l.still_linked(&fresh));
     }
 
     #[test]

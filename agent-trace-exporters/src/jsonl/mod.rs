@@ -27,6 +27,14 @@
 //! file always ends with a complete line. [`read_items`] additionally skips any line it cannot
 //! parse. Delivery is at-least-once: a batch retried after an IO error may appear twice.
 //!
+//! ## Write failures are errors
+//! A write that fails (a full disk: `ENOSPC`) is a transient [`ExportError`]: the batch
+//! processor retries it, spools it if it has a spool, and otherwise drops it, counts it and
+//! says so in its next flush. The file is also checked after each batch is written and before
+//! each fsync: if it (or its directory) was deleted or replaced while open, the lines written
+//! to it reach no reader, so the batch fails (transient: the retry recreates the directory and
+//! the file) and a `force_flush` returns an error, instead of counting them as exported.
+//!
 //! [`force_flush`]: agent_trace::TracingExporter::force_flush
 //! [`shutdown`]: agent_trace::TracingExporter::shutdown
 
@@ -352,8 +360,11 @@ impl JsonlExporter {
         today: Date,
     ) -> Result<(), ExportError> {
         let mut file = match state.file.take() {
-            Some(f) => f,
-            None => self
+            // Still the file at our path: go on appending.
+            Some(f) if self.layout.still_linked(&f) => f,
+            // Deleted (or its directory) or replaced since the last export, whose lines were
+            // all written while it was there: start a new one at the path.
+            _ => self
                 .layout
                 .open(today)
                 .map_err(|e| self.io_error("open", e))?,
@@ -372,13 +383,27 @@ impl JsonlExporter {
             }
         }
         let flushed = std::io::Write::flush(&mut file.writer);
+        let linked = self.layout.still_linked(&file);
         state.file = Some(file);
-        flushed.map_err(|e| self.io_error("write to", e))
+        flushed.map_err(|e| self.io_error("write to", e))?;
+        if !linked {
+            // The lines went to a file no reader will find: retried, into a new file.
+            return Err(self.deleted_error());
+        }
+        Ok(())
+    }
+
+    fn deleted_error(&self) -> ExportError {
+        ExportError::transient(format!(
+            "the trace file `{}` (or its directory) was deleted or replaced while open: the lines written to it are gone; the next write creates a new file (check what deletes it)",
+            self.layout.path.display()
+        ))
     }
 
     fn sync(&self, close: bool) -> Result<(), ExportError> {
         let mut state = self.lock();
         let result = match state.file.as_mut() {
+            Some(file) if !self.layout.still_linked(file) => Err(self.deleted_error()),
             Some(file) => std::io::Write::flush(&mut file.writer)
                 .and_then(|()| file.writer.get_ref().sync_all())
                 .map_err(|e| self.io_error("flush", e)),
