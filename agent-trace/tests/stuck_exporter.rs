@@ -142,9 +142,12 @@ fn run(how: Stuck) {
         }
         other => panic!("a flush with a stuck exporter is not Ok: {other:?}"),
     }
-    // Shutdown is bounded too.
+    // Shutdown is bounded too, async or blocking.
     let started = Instant::now();
-    let r = provider.shutdown_blocking(Duration::from_secs(1));
+    let r = match how {
+        Stuck::Pending => rt.block_on(provider.shutdown(Duration::from_secs(1))),
+        Stuck::Blocking => provider.shutdown_blocking(Duration::from_secs(1)),
+    };
     assert!(r.is_err(), "{r:?}");
     assert!(started.elapsed() < Duration::from_secs(11), "shutdown hung");
     released.store(true, Ordering::Relaxed);

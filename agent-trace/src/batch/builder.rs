@@ -144,7 +144,7 @@ impl BatchProcessorBuilder {
 
     /// The longest [`BatchProcessor::flush`] (and so `TracerProvider::force_flush`) waits for
     /// the exporters (default 30 s; 1 ms to 1 h, clamped with a warning). Past it the flush
-    /// returns [`TraceError::Timeout`], whatever an exporter does, and a diagnostic names the
+    /// returns [`TraceError::Timeout`](crate::TraceError::Timeout), whatever an exporter does, and a diagnostic names the
     /// exporters that did not answer; their items stay counted as in flight until they are
     /// delivered or dropped. The blocking variants take their own timeout instead.
     pub fn flush_timeout(mut self, d: Duration) -> Self {
@@ -316,5 +316,18 @@ fn start_export_thread(worker: Worker, commands: mpsc::UnboundedReceiver<Command
             message: format!("cannot start the export thread: {e}; spans are counted as dropped"),
             count: 1,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_flush_bound_is_30_s_by_default_and_clamped() {
+        let b = BatchProcessorBuilder::default();
+        assert_eq!(b.flush_timeout, Duration::from_secs(30));
+        let b = b.flush_timeout(Duration::ZERO);
+        assert_eq!(b.flush_timeout, Duration::from_millis(1));
     }
 }

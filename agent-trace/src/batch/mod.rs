@@ -28,13 +28,8 @@
 //! variants and `shutdown` within the timeout they are given, whatever an exporter does.
 //!
 //! ## What a flush says
-//! `Ok` only if every exporter flushed and no item was dropped since the previous flush;
-//! otherwise [`TraceError::Dropped`] (items given up, counted, each exporter named with its
-//! last reason), [`TraceError::Timeout`] (an exporter did not answer by the deadline: a
-//! diagnostic names it) or [`TraceError::Failed`] (an exporter's own flush failed, or several
-//! of these at once). Items dropped because a producing thread's queue was full are counted in
-//! `dropped_queue_full` and warned about, but do not fail a flush: they are the overload
-//! policy, not a delivery failure.
+//! The truth: `Ok` only if nothing ended before it was dropped since the previous flush (see
+//! [`BatchProcessor::flush`] for each error).
 //!
 //! ## Delivery
 //! At-least-once. A batch whose export timed out may have arrived anyway and is sent again
@@ -173,7 +168,17 @@ impl BatchProcessor {
     /// for (spooled or counted as dropped), and within
     /// [`flush_timeout`](BatchProcessorBuilder::flush_timeout) (default 30 s) whatever an
     /// exporter does: the deadline is kept by the export thread, which never runs exporter
-    /// code. Works from any executor. See the [module docs](self) for what an error means.
+    /// code. Works from any executor.
+    ///
+    /// `Ok` only if every exporter flushed and no item was dropped since the previous flush;
+    /// otherwise [`TraceError::Dropped`] (items given up — permanent error, retries exhausted
+    /// without a spool, full spool, panic, an exporter too slow or stuck to take its batches —
+    /// counted in [`stats`](Self::stats), each exporter named with its last reason; reported
+    /// by one flush only), [`TraceError::Timeout`] (an exporter did not answer by the bound: a
+    /// diagnostic names it) or [`TraceError::Failed`] (an exporter's own flush failed, or
+    /// several of these at once). Items dropped because a producing thread's queue was full
+    /// are counted in `dropped_queue_full` and warned about, but do not fail a flush: that is
+    /// the overload policy. Items kept in the spool are not dropped.
     pub async fn flush(&self) -> Result<(), TraceError> {
         if self.inner.shut_down.load(Ordering::SeqCst) {
             return Err(TraceError::ShutDown);
@@ -198,7 +203,7 @@ impl BatchProcessor {
     /// Drains the queue, flushes and shuts down the exporters, and stops the export thread,
     /// within `timeout` (an exporter still busy then ends on its own; its items stay counted as
     /// in flight). Items ended afterwards are counted and ignored. Twice is harmless. The
-    /// result says what a flush's does ([module docs](self)).
+    /// result says what [`flush`](Self::flush)'s does.
     pub async fn shutdown_async(&self, timeout: Duration) -> Result<(), TraceError> {
         if self.inner.shut_down.swap(true, Ordering::SeqCst) {
             return Ok(());
