@@ -212,8 +212,9 @@ pub trait TracingProcessor: Send + Sync + 'static {
 
 /// Sends batches of finished traces and spans to a destination.
 ///
-/// Exporters run on the batch processor's own thread, never on the application's; an export
-/// may take its time (it is bounded by the processor's export timeout), retrying is the
+/// Each exporter runs on a thread of the batch processor's own, never on the application's nor
+/// on another exporter's: an export may take its time (it is bounded by the processor's export
+/// timeout) and even block its thread without holding up the other exporters. Retrying is the
 /// processor's job: return [`ExportError::Transient`] for failures worth retrying.
 ///
 /// ```

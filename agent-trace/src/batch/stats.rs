@@ -45,7 +45,9 @@ pub struct ExporterStats {
     pub name: String,
     /// Items delivered (including those replayed from the spool).
     pub exported: u64,
-    /// Items given up: permanent errors, retries exhausted with no spool, spool full.
+    /// Items given up: permanent errors, retries exhausted with no spool, spool full, panics,
+    /// and batches the exporter's lane could not take (its queue of batches stayed full: the
+    /// exporter is stuck or slower than the spans come). The next flush reports them.
     pub dropped_export_failed: u64,
     /// Retry attempts made.
     pub retries: u64,

@@ -13,7 +13,7 @@
 //! - an exporter's first panic goes through the hook as usual (message and backtrace, useful to
 //!   whoever fixes the exporter);
 //! - after it, the guard installs, once per process, a hook that wraps the one in place and
-//!   skips it while a thread-local flag is set; the guard sets that flag only on the export
+//!   skips it while a thread-local flag is set; the guard sets that flag only on a lane's
 //!   thread, only around calls into an exporter that has already panicked, and clears it after.
 //!   Every other panic, on any thread, goes to the previous hook unchanged.
 //!
