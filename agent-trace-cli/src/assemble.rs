@@ -133,16 +133,22 @@ pub fn build(
         );
     }
     if order.len() < spans.len() {
-        // The unreachable: report those whose parent is missing (or in a cycle), once each,
-        // with the number of their descendants.
+        // The unreachable: report those whose parent is missing or themselves, with the
+        // number of their descendants; then, once each, any left (they form a cycle).
+        let mut reported = seen.clone();
         for (i, s) in spans.iter().enumerate() {
-            let parent_unreached = s
+            let detached = s
                 .parent_id
                 .as_deref()
                 .and_then(|p| index.get(p))
-                .is_none_or(|&p| !seen[p] && p == i);
-            if !seen[i] && parent_unreached {
-                report(s, descendants(&kids, i));
+                .is_none_or(|&p| p == i);
+            if !reported[i] && detached {
+                report(s, descendants(&kids, i, &mut reported));
+            }
+        }
+        for (i, s) in spans.iter().enumerate() {
+            if !reported[i] {
+                report(s, descendants(&kids, i, &mut reported));
             }
         }
     }
@@ -179,12 +185,13 @@ pub fn build(
     trace
 }
 
-fn descendants(kids: &[Vec<usize>], i: usize) -> usize {
+/// Marks `i` and its descendants in `done`; returns how many descendants were not yet marked.
+fn descendants(kids: &[Vec<usize>], i: usize, done: &mut [bool]) -> usize {
+    done[i] = true;
     let mut n = 0;
     let mut stack = kids[i].clone();
-    let mut seen = HashSet::new();
     while let Some(k) = stack.pop() {
-        if seen.insert(k) {
+        if !std::mem::replace(&mut done[k], true) {
             n += 1;
             stack.extend(&kids[k]);
         }
@@ -297,7 +304,7 @@ impl Assembler {
                 &name,
                 s.line,
                 format_args!(
-                    "span `{}` has parent `{parent}`, which is not in trace `{id}`; skipped{tail}",
+                    "span `{}` is not connected to trace `{id}` (its parent `{parent}` is missing or in a cycle); skipped{tail}",
                     s.id
                 ),
             );

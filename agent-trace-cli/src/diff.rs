@@ -14,7 +14,7 @@ use crate::summary::{index, Summary};
 
 /// Limits past which `diff` exits with status 1. Percentages are relative increases
 /// (`20` = 20 % slower); error rates are in percentage points.
-#[derive(Debug, Clone, Default, PartialEq, clap::Args)]
+#[derive(Debug, Clone, PartialEq, clap::Args)]
 pub struct Thresholds {
     /// Fail if any (kind, name)'s p50 latency grows by more than PCT percent.
     #[arg(long, value_name = "PCT")]
@@ -40,6 +40,26 @@ pub struct Thresholds {
     /// both sides (fewer are too noisy to gate on).
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub min_count: u64,
+    /// Latency changes smaller than MS milliseconds never fail a threshold and do not count
+    /// as significant (timer noise on microsecond spans).
+    #[arg(long, default_value_t = 1.0, value_name = "MS")]
+    pub latency_floor_ms: f64,
+}
+
+impl Default for Thresholds {
+    /// No limits; the same minimum count and latency floor as the command line.
+    fn default() -> Self {
+        Thresholds {
+            max_p50_increase: None,
+            max_p95_increase: None,
+            max_p99_increase: None,
+            max_error_rate_increase: None,
+            max_tokens_increase: None,
+            max_cost_increase: None,
+            min_count: 1,
+            latency_floor_ms: 1.0,
+        }
+    }
 }
 
 /// A metric on both sides.
@@ -74,8 +94,8 @@ impl Change {
         self.candidate - self.baseline
     }
 
-    fn exceeds(&self, limit: Option<f64>) -> bool {
-        limit.is_some_and(|l| self.delta() > 0.0 && self.percent().is_none_or(|p| p > l))
+    fn exceeds(&self, limit: Option<f64>, floor: f64) -> bool {
+        limit.is_some_and(|l| self.delta() > floor.max(0.0) && self.percent().is_none_or(|p| p > l))
     }
 }
 
@@ -114,7 +134,10 @@ pub struct DiffReport {
     pub violations: Vec<String>,
 }
 
-fn sig(c: &Change) -> f64 {
+fn sig(c: &Change, floor: f64) -> f64 {
+    if c.delta().abs() <= floor {
+        return 0.0;
+    }
     match c.percent() {
         Some(p) => p.abs(),
         None => 1e9,
@@ -213,12 +236,12 @@ pub fn compare(a: &Summary, b: &Summary, t: &Thresholds) -> DiffReport {
             1e9
         } else {
             [
-                sig(&r.p50_ms),
-                sig(&r.p95_ms),
-                sig(&r.p99_ms),
+                sig(&r.p50_ms, t.latency_floor_ms),
+                sig(&r.p95_ms, t.latency_floor_ms),
+                sig(&r.p99_ms, t.latency_floor_ms),
                 r.error_rate_pct.delta().abs() * 10.0,
-                sig(&r.tokens_per_trace),
-                r.cost_per_trace.as_ref().map_or(0.0, sig),
+                sig(&r.tokens_per_trace, 0.0),
+                r.cost_per_trace.as_ref().map_or(0.0, |c| sig(c, 0.0)),
             ]
             .into_iter()
             .fold(0.0, f64::max)
@@ -244,7 +267,7 @@ pub fn compare(a: &Summary, b: &Summary, t: &Thresholds) -> DiffReport {
                 ("p95", &r.p95_ms, t.max_p95_increase),
                 ("p99", &r.p99_ms, t.max_p99_increase),
             ] {
-                if c.exceeds(limit) {
+                if c.exceeds(limit, t.latency_floor_ms) {
                     fail(metric, c, "ms");
                 }
             }
@@ -255,11 +278,11 @@ pub fn compare(a: &Summary, b: &Summary, t: &Thresholds) -> DiffReport {
             }
         }
         if r.scope == "total" || r.scope == "model" {
-            if r.tokens_per_trace.exceeds(t.max_tokens_increase) {
+            if r.tokens_per_trace.exceeds(t.max_tokens_increase, 0.0) {
                 fail("tokens per trace", &r.tokens_per_trace, "");
             }
             if let Some(c) = &r.cost_per_trace {
-                if c.exceeds(t.max_cost_increase) {
+                if c.exceeds(t.max_cost_increase, 0.0) {
                     fail("cost per trace", c, "$");
                 }
             }
@@ -298,7 +321,7 @@ pub fn render(d: &DiffReport, top: usize, paint: &Painter) -> String {
         o,
         "{}",
         paint.dim(&format!(
-            "{:<14} {:<26} {:>11} {:>24} {:>24} {:>14} {:>18}",
+            "{:<16} {:<26} {:>11} {:>24} {:>24} {:>14} {:>18}",
             "SCOPE", "NAME", "COUNT", "P50", "P95", "ERR% (pts)", "TOKENS/TRACE"
         ))
     );
@@ -317,7 +340,7 @@ pub fn render(d: &DiffReport, top: usize, paint: &Painter) -> String {
         let _ = write!(
             o,
             "{} {} {:>11} {:>24} {:>24} {:>14} {:>18}",
-            fit(&r.scope, 14),
+            fit(&r.scope, 16),
             fit(&r.name, 26),
             count,
             lat(&r.p50_ms),
