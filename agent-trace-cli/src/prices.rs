@@ -6,8 +6,9 @@
 //! output = 0.60   # per million completion tokens
 //! ```
 //!
-//! A model matches its exact name, else the longest table name it starts with
-//! (`gpt-4o-mini-2024-07-18` is priced as `gpt-4o-mini`).
+//! A model matches its exact name, else a table name followed by a dated or numbered version
+//! suffix (`gpt-4o-mini-2024-07-18` is priced as `gpt-4o-mini`, but `gpt-4o-mini` is never
+//! priced as `gpt-4o`).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -86,14 +87,22 @@ impl Prices {
         Prices::parse(&text, &name)
     }
 
-    /// The price of `model`: exact, else the longest prefix in the table.
+    /// The price of `model`: exact, else a table name followed by `-` and a version made of
+    /// digits and dashes.
     pub fn lookup(&self, model: &str) -> Option<Price> {
         if let Some(p) = self.models.get(model) {
             return Some(*p);
         }
         self.models
             .iter()
-            .filter(|(name, _)| model.starts_with(name.as_str()))
+            .filter(|(name, _)| {
+                model
+                    .strip_prefix(name.as_str())
+                    .and_then(|rest| rest.strip_prefix('-'))
+                    .is_some_and(|v| {
+                        !v.is_empty() && v.chars().all(|c| c.is_ascii_digit() || c == '-')
+                    })
+            })
             .max_by_key(|(name, _)| name.len())
             .map(|(_, p)| *p)
     }
@@ -124,7 +133,15 @@ mod tests {
         assert_eq!(p.cost("gpt-4o", t), Some(22.5));
         let mini = p.cost("gpt-4o-mini-2024-07-18", t).unwrap();
         assert!((mini - 1.35).abs() < 1e-9, "{mini}");
+        assert_eq!(p.cost("gpt-4o-2024-08-06", t), Some(22.5));
         assert_eq!(p.cost("claude", t), None);
+        let only_big = Prices::parse("[models.\"gpt-4o\"]\ninput = 2.5\n", "p.toml").unwrap();
+        assert_eq!(
+            only_big.cost("gpt-4o-mini", t),
+            None,
+            "another model, not a version"
+        );
+        assert_eq!(only_big.cost("gpt-4o-", t), None);
     }
 
     #[test]
