@@ -199,7 +199,7 @@ fn descendants(kids: &[Vec<usize>], i: usize, done: &mut [bool]) -> usize {
     n
 }
 
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct Open {
     info: Option<TraceLine>,
     spans: Vec<SpanLine>,
@@ -218,7 +218,7 @@ impl Open {
 }
 
 /// Groups records into traces as they stream in.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct Assembler {
     open: HashMap<String, Open>,
     closed: HashSet<String>,

@@ -1,5 +1,7 @@
 //! The commands, reading their input and writing to stdout.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::io::Write;
 use std::path::Path;
 
@@ -82,12 +84,13 @@ fn row(t: &Trace) -> TraceRow {
 fn stream(
     files: &[String],
     quiet: bool,
+    keep_raw: bool,
     mut each: impl FnMut(Trace),
 ) -> Result<Diagnostics, CliError> {
     let sources = expand(files)?;
     let mut diag = Diagnostics::new(quiet);
     let mut asm = Assembler::new(sources.iter().map(|s| s.name()).collect());
-    read_all(&sources, false, &mut diag, |src, rec, diag| {
+    read_all(&sources, keep_raw, &mut diag, |src, rec, diag| {
         if let Some(t) = asm.push(src, rec, diag) {
             each(t);
         }
@@ -100,7 +103,7 @@ fn stream(
 /// `list`: one row per trace, by start time.
 pub fn list(files: &[String], json: bool, quiet: bool) -> Result<Outcome, CliError> {
     let mut rows = Vec::new();
-    stream(files, quiet, |t| rows.push(row(&t)))?;
+    stream(files, quiet, false, |t| rows.push(row(&t)))?;
     rows.sort_by_key(|r| r.start_ns);
     if json {
         let mut s = serde_json::to_string_pretty(&rows).map_err(std::io::Error::other)?;
@@ -171,7 +174,7 @@ pub fn summarize(
     quiet: bool,
 ) -> Result<Summary, CliError> {
     let mut acc = Accumulator::new(paths, prices);
-    let diag = stream(files, quiet, |t| acc.add(&t))?;
+    let diag = stream(files, quiet, false, |t| acc.add(&t))?;
     Ok(acc.finish(diag.count() as u64))
 }
 
@@ -205,14 +208,21 @@ pub fn report(
     quiet: bool,
 ) -> Result<Outcome, CliError> {
     let prices = load_prices(prices)?;
-    let sources = expand(files)?;
-    let mut diag = Diagnostics::new(quiet);
-    let traces = read_traces(&sources, true, &mut diag)?;
-    diag.summary();
+    // Streamed: the statistics see every trace; only the `max_traces` slowest are kept for
+    // the timeline (a min-heap by duration).
     let mut acc = Accumulator::new(5, prices);
-    traces.iter().for_each(|t| acc.add(t));
+    let mut kept: BinaryHeap<Reverse<Slowest>> = BinaryHeap::new();
+    let diag = stream(files, quiet, true, |t| {
+        acc.add(&t);
+        kept.push(Reverse(Slowest(t)));
+        if kept.len() > max_traces {
+            kept.pop();
+        }
+    })?;
     let summary = acc.finish(diag.count() as u64);
-    let html = crate::report::html(&traces, &summary, max_traces);
+    let mut traces: Vec<Trace> = kept.into_iter().map(|Reverse(Slowest(t))| t).collect();
+    traces.sort_by_key(|t| t.start);
+    let html = crate::report::html(&traces, &summary);
     std::fs::write(output, html).map_err(|source| CliError::Write {
         path: output.display().to_string(),
         source,
@@ -226,6 +236,29 @@ pub fn report(
         );
     }
     Ok(Outcome::Ok)
+}
+
+/// A trace ordered by duration (then id, for a total order).
+struct Slowest(Trace);
+
+impl PartialEq for Slowest {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == std::cmp::Ordering::Equal
+    }
+}
+
+impl Eq for Slowest {}
+
+impl PartialOrd for Slowest {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Slowest {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.0.duration(), &self.0.id).cmp(&(other.0.duration(), &other.0.id))
+    }
 }
 
 /// `diff`: compares two sets of runs; [`Outcome::ThresholdExceeded`] past a threshold.

@@ -366,3 +366,25 @@ pub fn render(d: &DiffReport, top: usize, paint: &Painter) -> String {
     }
     o
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_in_percent_and_thresholds() {
+        let c = Change::new(10.0, 15.0);
+        assert_eq!(c.percent(), Some(50.0));
+        assert!(c.exceeds(Some(49.0), 0.0));
+        assert!(!c.exceeds(Some(50.0), 0.0));
+        assert!(!c.exceeds(None, 0.0));
+        // Below the absolute floor: noise.
+        assert!(!c.exceeds(Some(1.0), 5.0));
+        // From nothing: always past a limit; nothing to nothing: no change.
+        assert_eq!(Change::new(0.0, 3.0).percent(), None);
+        assert!(Change::new(0.0, 3.0).exceeds(Some(1000.0), 0.0));
+        assert_eq!(Change::new(0.0, 0.0).percent(), Some(0.0));
+        // Decreases never fail.
+        assert!(!Change::new(10.0, 1.0).exceeds(Some(0.0), 0.0));
+    }
+}

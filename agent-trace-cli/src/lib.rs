@@ -4,6 +4,14 @@
 //!
 //! The binary (`src/main.rs`) is a thin layer of flags over these modules.
 
+#![warn(
+    missing_docs,
+    missing_debug_implementations,
+    rust_2018_idioms,
+    unreachable_pub
+)]
+#![forbid(unsafe_code)]
+
 pub mod analysis;
 pub mod assemble;
 pub mod commands;

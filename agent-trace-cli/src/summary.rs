@@ -136,7 +136,7 @@ pub struct Summary {
     pub critical_paths: Vec<TracePath>,
 }
 
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct KeyAcc {
     durations: Vec<i64>,
     errors: u64,
@@ -145,7 +145,7 @@ struct KeyAcc {
     tokens: Tokens,
 }
 
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct UseAcc {
     calls: u64,
     errors: u64,
@@ -155,6 +155,7 @@ struct UseAcc {
 }
 
 /// Accumulates statistics trace by trace.
+#[derive(Debug)]
 pub struct Accumulator {
     keys: HashMap<(&'static str, String), KeyAcc>,
     models: HashMap<String, UseAcc>,

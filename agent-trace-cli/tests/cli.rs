@@ -391,3 +391,78 @@ fn cost_threshold_needs_and_uses_prices() {
     ]);
     assert!(o.status.success(), "{}", stdout(&o));
 }
+
+/// The page's data, from the JSON in its <script type="application/json">.
+fn page_data(html: &str) -> Value {
+    let start = html.find(r#"id="report-data">"#).unwrap() + r#"id="report-data">"#.len();
+    let len = html[start..].find("</script>").unwrap();
+    serde_json::from_str(&html[start..start + len]).unwrap()
+}
+
+#[test]
+fn report_is_one_self_contained_file_keeping_the_slowest_traces() {
+    let dir = tempdir();
+    let out = at(&dir, "r.html");
+    let o = run(&["report", &ours(), "-o", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("3 traces"));
+    let html = std::fs::read_to_string(&out).unwrap();
+    // Nothing is fetched: no external script, style, image or font.
+    for fetch in ["src=", "href=", "@import", "url(http", "<link", "<img"] {
+        assert!(!html.contains(fetch), "{fetch}");
+    }
+    assert!(html.contains("<style>") && html.contains("<script>"));
+    let data = page_data(&html);
+    assert_eq!(data["traces"].as_array().unwrap().len(), 3);
+    let first = &data["traces"][0];
+    assert_eq!(
+        first["spans"].as_array().unwrap().len(),
+        first["spans"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["raw"]["span_data"]["type"] == s["kind"])
+            .count()
+    );
+    // Every span on a critical path is marked; the refund's error is there.
+    assert!(first["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["crit"] == true));
+
+    // --max-traces keeps the slowest for the timeline; the statistics still cover all.
+    let o = run(&[
+        "report",
+        &ours(),
+        "-o",
+        out.to_str().unwrap(),
+        "--max-traces",
+        "1",
+        "-q",
+    ]);
+    assert!(o.status.success());
+    assert_eq!(stderr(&o), "");
+    let data = page_data(&std::fs::read_to_string(&out).unwrap());
+    let kept = data["traces"].as_array().unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(data["total_traces"], 3);
+    assert_eq!(data["summary"]["traces"], 3);
+    let rows = json(&run(&["list", "--json", &ours()]));
+    let slowest = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .max_by(|a, b| {
+            a["duration_ms"]
+                .as_f64()
+                .unwrap()
+                .total_cmp(&b["duration_ms"].as_f64().unwrap())
+        })
+        .unwrap();
+    assert_eq!(kept[0]["id"], slowest["id"]);
+
+    let unwritable = run(&["report", &ours(), "-o", "/nonexistent-dir/r.html"]);
+    assert_eq!(unwritable.status.code(), Some(2));
+    assert!(stderr(&unwritable).contains("cannot write `/nonexistent-dir/r.html`"));
+}

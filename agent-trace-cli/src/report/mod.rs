@@ -106,20 +106,13 @@ fn trace_out(t: &Trace) -> TraceOut<'_> {
     }
 }
 
-/// The report for `traces` (at most `max_traces` of them, the slowest, in start order) with
-/// `summary` (over all of them).
-pub fn html(traces: &[Trace], summary: &Summary, max_traces: usize) -> String {
-    let mut chosen: Vec<&Trace> = traces.iter().collect();
-    if chosen.len() > max_traces {
-        chosen.sort_by_key(|t| std::cmp::Reverse(t.duration()));
-        chosen.truncate(max_traces);
-        chosen.sort_by_key(|t| t.start);
-    }
+/// The report with the timelines of `traces` and `summary` (which may cover more traces).
+pub fn html(traces: &[Trace], summary: &Summary) -> String {
     let now = time::OffsetDateTime::now_utc();
     let page = Page {
         generated: clock(i64::try_from(now.unix_timestamp_nanos()).unwrap_or(0)),
-        total_traces: traces.len(),
-        traces: chosen.into_iter().map(trace_out).collect(),
+        total_traces: usize::try_from(summary.traces).unwrap_or(usize::MAX),
+        traces: traces.iter().map(trace_out).collect(),
         summary,
     };
     // `<` only occurs inside JSON strings, where `\u003c` means the same: the data can never
@@ -163,7 +156,7 @@ mod tests {
             &mut |_, _| {},
         );
         let s = crate::summary::Accumulator::new(1, None).finish(0);
-        let page = html(&[t], &s, 10);
+        let page = html(&[t], &s);
         assert_eq!(page.matches("</script>").count(), 2, "only the page's own");
         assert!(page.contains("\\u003c/script>\\u003cscript>alert(1)"));
         // Nothing is fetched: no external script, style, image or font.
