@@ -19,6 +19,9 @@ pub enum InputError {
     /// A FILE argument is neither a file nor a glob matching one.
     #[error("`{0}` is not a file and no file matches it as a glob; pass a JSONL file, a glob such as 'traces/*.jsonl', or - for stdin")]
     NoMatch(String),
+    /// No FILE was given and stdin is a terminal (nothing is piped in).
+    #[error("no input: pass a JSONL file or glob, or pipe the lines in (`cat traces.jsonl | agent-trace list`)")]
+    NothingToRead,
     /// A glob pattern is invalid.
     #[error("invalid glob `{pattern}`: {reason}")]
     BadGlob {
@@ -61,6 +64,9 @@ impl Source {
 /// is a glob that must match at least one file. No arguments means stdin.
 pub fn expand(args: &[String]) -> Result<Vec<Source>, InputError> {
     if args.is_empty() {
+        if std::io::stdin().is_terminal() {
+            return Err(InputError::NothingToRead);
+        }
         return Ok(vec![Source::Stdin]);
     }
     let mut out = Vec::new();
