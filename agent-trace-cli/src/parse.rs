@@ -145,11 +145,19 @@ struct Raw {
     error: Option<Value>,
 }
 
-/// Parses an RFC 3339 timestamp into Unix nanoseconds.
+/// 2200-01-01T00:00:00Z in Unix nanoseconds: the latest time accepted.
+const LATEST_NS: i128 = 7_258_118_400_000_000_000;
+
+/// Parses an RFC 3339 timestamp into Unix nanoseconds. Times before 1970 or from 2200 on are
+/// refused, so that the difference of any two accepted times fits in an `i64`.
 pub fn parse_time(text: &str) -> Result<i64, LineError> {
     let bad = || LineError::BadTime(text.chars().take(40).collect());
     let t = OffsetDateTime::parse(text, &Rfc3339).map_err(|_| bad())?;
-    i64::try_from(t.unix_timestamp_nanos()).map_err(|_| bad())
+    let ns = t.unix_timestamp_nanos();
+    if !(0..LATEST_NS).contains(&ns) {
+        return Err(bad());
+    }
+    i64::try_from(ns).map_err(|_| bad())
 }
 
 /// Parses one line. `keep_raw` keeps `span_data` and `error` (for the HTML report).

@@ -91,11 +91,20 @@ fn times_are_unix_nanoseconds() {
         Ok(1_000_001_000)
     );
     assert_eq!(parse_time("1970-01-01T01:00:00+01:00"), Ok(0));
+    assert!(parse_time("2199-12-31T23:59:59.999999999Z").is_ok());
     assert_eq!(
         parse_time("2026-11-25T11:44:14Z"),
         Ok(1_795_607_054_000_000_000)
     );
-    for bad in ["yesterday", "2026-11-25", "2026-13-01T00:00:00Z", ""] {
+    for bad in [
+        "yesterday",
+        "2026-11-25",
+        "2026-13-01T00:00:00Z",
+        "",
+        "1969-12-31T23:59:59Z",
+        "2200-01-01T00:00:00Z",
+        "9999-12-31T23:59:59Z",
+    ] {
         assert!(
             matches!(parse_time(bad), Err(LineError::BadTime(_))),
             "{bad}"

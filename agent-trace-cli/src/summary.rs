@@ -193,7 +193,7 @@ impl Accumulator {
             self.spans += 1;
             let key = self.keys.entry((s.kind, s.name.clone())).or_default();
             key.durations.push(s.duration());
-            key.self_ns += selfs[i];
+            key.self_ns = key.self_ns.saturating_add(selfs[i]);
             if let Some(e) = &s.error {
                 self.errors += 1;
                 key.errors += 1;
