@@ -271,6 +271,9 @@ pub fn diff(
     thresholds: &Thresholds,
     quiet: bool,
 ) -> Result<Outcome, CliError> {
+    if thresholds.max_cost_increase.is_some() && prices.is_none() {
+        return Err(CliError::CostNeedsPrices);
+    }
     let prices = load_prices(prices)?;
     let a = summarize(&[baseline.to_owned()], prices.clone(), 0, quiet)?;
     let b = summarize(&[candidate.to_owned()], prices, 0, quiet)?;

@@ -16,13 +16,16 @@ use crate::summary::{index, Summary};
 /// (`20` = 20 % slower); error rates are in percentage points.
 #[derive(Debug, Clone, PartialEq, clap::Args)]
 pub struct Thresholds {
-    /// Fail if any (kind, name)'s p50 latency grows by more than PCT percent.
+    /// Fail if the p50 latency of whole traces or of any (kind, name) grows by more than PCT
+    /// percent.
     #[arg(long, value_name = "PCT")]
     pub max_p50_increase: Option<f64>,
-    /// Fail if any (kind, name)'s p95 latency grows by more than PCT percent.
+    /// Fail if the p95 latency of whole traces or of any (kind, name) grows by more than PCT
+    /// percent.
     #[arg(long, value_name = "PCT")]
     pub max_p95_increase: Option<f64>,
-    /// Fail if any (kind, name)'s p99 latency grows by more than PCT percent.
+    /// Fail if the p99 latency of whole traces or of any (kind, name) grows by more than PCT
+    /// percent.
     #[arg(long, value_name = "PCT")]
     pub max_p99_increase: Option<f64>,
     /// Fail if any (kind, name)'s error rate, or the overall one, grows by more than POINTS

@@ -53,6 +53,9 @@ pub enum CliError {
     /// `view --follow` was given no file, several, or stdin.
     #[error("view --follow watches exactly one file (not stdin or a glob): agent-trace view --follow traces.jsonl")]
     FollowOneFile,
+    /// `diff --max-cost-increase` without a price table.
+    #[error("--max-cost-increase needs --prices FILE.toml (costs come from the price table)")]
+    CostNeedsPrices,
     /// The input held no trace.
     #[error("no traces found in the input")]
     NoTraces,

@@ -390,6 +390,19 @@ fn cost_threshold_needs_and_uses_prices() {
         "500",
     ]);
     assert!(o.status.success(), "{}", stdout(&o));
+    let none = run(&[
+        "diff",
+        &ours(),
+        &ours_candidate(),
+        "--max-cost-increase",
+        "5",
+    ]);
+    assert_eq!(none.status.code(), Some(2));
+    assert!(
+        stderr(&none).contains("needs --prices"),
+        "{}",
+        stderr(&none)
+    );
 }
 
 /// The page's data, from the JSON in its <script type="application/json">.
