@@ -416,6 +416,14 @@ impl TracingExporter for OtlpExporter {
         "otlp"
     }
 
+    /// Strips what this exporter never sends (see [`include_sensitive_data`](OtlpExporterBuilder::include_sensitive_data)),
+    /// so that a batch spooled to disk holds no more than the request would.
+    fn redact_for_spool(&self, item: &mut ExportItem) {
+        if let ExportItem::Span(span) = item {
+            mapping::redact(&mut span.data, self.mapping.include_sensitive_data);
+        }
+    }
+
     fn export<'a>(&'a self, batch: &'a [ExportItem]) -> BoxFuture<'a, Result<(), ExportError>> {
         Box::pin(async move {
             if batch.is_empty() {
