@@ -195,9 +195,17 @@ impl HttpClient {
 
     /// One POST of `body`; `Ok` for any 2xx status, with the response body.
     pub(crate) async fn post(&self, body: Vec<u8>) -> Result<Vec<u8>, ExportError> {
+        self.post_status(body).await.map_err(|e| e.error)
+    }
+
+    /// [`post`](Self::post), with the HTTP status of a failure (for a caller that handles one
+    /// status itself, as the OTLP exporter does 413).
+    pub(crate) async fn post_status(&self, body: Vec<u8>) -> Result<Vec<u8>, PostError> {
         let body = if self.gzip {
             gzip(&body).map_err(|e| {
-                ExportError::permanent(format!("could not gzip the request body: {e}"))
+                PostError::from(ExportError::permanent(format!(
+                    "could not gzip the request body: {e}"
+                )))
             })?
         } else {
             body
@@ -213,7 +221,7 @@ impl HttpClient {
             .body(body)
             .send()
             .await
-            .map_err(|e| self.request_error(&e))?;
+            .map_err(|e| PostError::from(self.request_error(&e)))?;
         let status = response.status();
         let retry_after = response
             .headers()
@@ -239,10 +247,10 @@ impl HttpClient {
                 // The status is what matters; a body cut short only shortens the message.
                 Err(_) if !status.is_success() => break,
                 Err(e) => {
-                    return Err(ExportError::transient(format!(
+                    return Err(PostError::from(ExportError::transient(format!(
                         "{}: the response body broke off ({e})",
                         self.shown
-                    )))
+                    ))))
                 }
             }
         }
@@ -256,15 +264,17 @@ impl HttpClient {
         } else {
             text.to_owned()
         };
-        Err(
-            match ExportError::from_http_status(status.as_u16(), &body, retry_after) {
-                ExportError::Permanent(message) => ExportError::Permanent(format!(
-                    "{message} (from {}; check the endpoint, headers and credentials)",
-                    self.shown
-                )),
-                other => other,
-            },
-        )
+        let error = match ExportError::from_http_status(status.as_u16(), &body, retry_after) {
+            ExportError::Permanent(message) => ExportError::Permanent(format!(
+                "{message} (from {}; check the endpoint, headers and credentials)",
+                self.shown
+            )),
+            other => other,
+        };
+        Err(PostError {
+            status: Some(status.as_u16()),
+            error,
+        })
     }
 
     fn request_error(&self, e: &reqwest::Error) -> ExportError {
@@ -294,6 +304,23 @@ impl HttpClient {
             ExportError::permanent(message)
         } else {
             ExportError::transient(message)
+        }
+    }
+}
+
+/// A failed POST: the error, and the HTTP status if the server answered.
+#[derive(Debug)]
+pub(crate) struct PostError {
+    /// The status of the answer; `None` when there was none (connection, timeout…).
+    pub(crate) status: Option<u16>,
+    pub(crate) error: ExportError,
+}
+
+impl From<ExportError> for PostError {
+    fn from(error: ExportError) -> Self {
+        PostError {
+            status: None,
+            error,
         }
     }
 }

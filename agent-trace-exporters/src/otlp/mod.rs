@@ -87,6 +87,7 @@
 mod attrs;
 mod config;
 mod mapping;
+mod split;
 
 use std::fmt;
 use std::str::FromStr;
@@ -94,6 +95,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use agent_trace::{BoxFuture, ExportError, ExportItem, TracingExporter};
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
 use reqwest::header::HeaderMap;
 
@@ -105,6 +108,14 @@ use mapping::{MappingConfig, TraceGroups};
 
 /// The default OTLP/HTTP traces URL.
 pub const DEFAULT_TRACES_ENDPOINT: &str = "http://localhost:4318/v1/traces";
+
+/// The default largest request body, 4 MiB (encoded, before gzip): well below the
+/// OpenTelemetry Collector's 20 MiB receive limit and the 4 MiB default message size of many
+/// gRPC-based backends behind OTLP/HTTP gateways.
+pub const DEFAULT_MAX_REQUEST_BYTES: usize = 4 << 20;
+
+/// The range [`OtlpExporterBuilder::max_request_bytes`] accepts (1 KiB to 64 MiB).
+const REQUEST_BYTES_RANGE: (usize, usize) = (1 << 10, 64 << 20);
 
 /// How the request body is encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -183,6 +194,7 @@ pub struct OtlpExporterBuilder {
     resource: Vec<(String, String)>,
     provider_name: Option<String>,
     include_sensitive_data: bool,
+    max_request_bytes: Option<usize>,
     env: Option<Lookup>,
 }
 
@@ -264,6 +276,17 @@ impl OtlpExporterBuilder {
         self
     }
 
+    /// The largest request body in bytes (default [`DEFAULT_MAX_REQUEST_BYTES`], 4 MiB;
+    /// 1 KiB to 64 MiB, a value outside is clamped with a diagnostic). The encoded body before
+    /// gzip is measured. A batch whose request would be larger is sent as several requests; a
+    /// span that alone would be larger has its largest attribute values cut, each ending with
+    /// `…[truncated by agent-trace: K of N bytes kept]`. A collector that still answers 413
+    /// gets the request again in halves.
+    pub fn max_request_bytes(mut self, bytes: usize) -> Self {
+        self.max_request_bytes = Some(bytes);
+        self
+    }
+
     /// Reads the standard `OTEL_*` variables at [`build`](Self::build); settings made in
     /// code still win.
     pub fn from_env(self) -> Self {
@@ -336,9 +359,25 @@ impl OtlpExporterBuilder {
             Some(p) if p.is_empty() => None,
             Some(p) => Some(p),
         };
+        let max_request_bytes = match self.max_request_bytes {
+            None => DEFAULT_MAX_REQUEST_BYTES,
+            Some(n) => {
+                let (lo, hi) = REQUEST_BYTES_RANGE;
+                let used = n.clamp(lo, hi);
+                if used != n {
+                    agent_trace::emit_diagnostic(agent_trace::Diagnostic {
+                        key: "bad_setting",
+                        message: format!("OtlpExporterBuilder::max_request_bytes({n}) is outside {lo} to {hi} bytes; using {used}"),
+                        count: 1,
+                    });
+                }
+                used
+            }
+        };
         Ok(OtlpExporter {
             client,
             protocol,
+            max_request_bytes,
             mapping: MappingConfig {
                 provider_name,
                 include_sensitive_data: self.include_sensitive_data,
@@ -364,6 +403,7 @@ impl OtlpExporterBuilder {
 pub struct OtlpExporter {
     client: HttpClient,
     protocol: Protocol,
+    max_request_bytes: usize,
     mapping: MappingConfig,
     groups: Mutex<TraceGroups>,
 }
@@ -373,6 +413,7 @@ impl fmt::Debug for OtlpExporter {
         f.debug_struct("OtlpExporter")
             .field("url", &self.client.shown_url())
             .field("protocol", &self.protocol)
+            .field("max_request_bytes", &self.max_request_bytes)
             .finish_non_exhaustive()
     }
 }
@@ -393,21 +434,79 @@ impl OtlpExporter {
         self.protocol
     }
 
-    fn encode(&self, batch: &[ExportItem]) -> Result<Vec<u8>, ExportError> {
-        let request = {
-            // A poisoned lock only means a panic elsewhere mid-insert; the table is still usable.
-            let mut groups = self
-                .groups
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            mapping::build_request(batch, &self.mapping, &mut groups)
-        };
+    /// The largest request body sent, in bytes.
+    pub fn max_request_bytes(&self) -> usize {
+        self.max_request_bytes
+    }
+
+    fn request(&self, batch: &[ExportItem]) -> ExportTraceServiceRequest {
+        // A poisoned lock only means a panic elsewhere mid-insert; the table is still usable.
+        let mut groups = self
+            .groups
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        mapping::build_request(batch, &self.mapping, &mut groups)
+    }
+
+    fn encode(&self, request: &ExportTraceServiceRequest) -> Result<Vec<u8>, ExportError> {
         match self.protocol {
             Protocol::HttpProtobuf => Ok(request.encode_to_vec()),
-            Protocol::HttpJson => serde_json::to_vec(&request).map_err(|e| {
+            Protocol::HttpJson => serde_json::to_vec(request).map_err(|e| {
                 ExportError::permanent(format!("could not encode the batch as OTLP JSON: {e}"))
             }),
         }
+    }
+
+    /// Sends one part (its spans, and its body if already encoded); on 413, sends it again in
+    /// halves, and a single span cut smaller. A span refused even then is left out and reported,
+    /// as an OTLP partial success would be.
+    async fn send_part(
+        &self,
+        shell: &split::Shell,
+        spans: Vec<Span>,
+        body: Option<Vec<u8>>,
+    ) -> Result<(), ExportError> {
+        let mut todo = vec![(spans, body)];
+        while let Some((mut spans, body)) = todo.pop() {
+            let body = match body {
+                Some(body) => body,
+                None => {
+                    let request = shell.with(spans);
+                    let body = self.encode(&request)?;
+                    spans = split::Shell::take(request);
+                    body
+                }
+            };
+            let sent = body.len();
+            let err = match self.client.post_status(body).await {
+                Ok(_) => continue,
+                Err(err) if err.status == Some(413) => err,
+                Err(err) => return Err(err.error),
+            };
+            if spans.len() > 1 {
+                let second = spans.split_off(spans.len() / 2);
+                // Popped in order: the first half first.
+                todo.push((second, None));
+                todo.push((spans, None));
+                continue;
+            }
+            let Some(mut span) = spans.pop() else {
+                continue;
+            };
+            if sent > 1024 && split::truncate(&mut span, sent / 2, self.protocol) {
+                todo.push((vec![span], None));
+                continue;
+            }
+            agent_trace::emit_diagnostic(agent_trace::Diagnostic {
+                key: "otlp_span_too_large",
+                message: format!(
+                    "the collector refused span {:?} as too large even at {sent} bytes ({}); it is left out, the rest of the batch is delivered; raise the collector's max_request_body_size",
+                    span.name, err.error
+                ),
+                count: 1,
+            });
+        }
+        Ok(())
     }
 }
 
@@ -429,8 +528,29 @@ impl TracingExporter for OtlpExporter {
             if batch.is_empty() {
                 return Ok(());
             }
-            let body = self.encode(batch)?;
-            self.client.post(body).await.map(|_| ())
+            let request = self.request(batch);
+            let body = self.encode(&request)?;
+            let (shell, spans) = split::Shell::split(request);
+            if body.len() <= self.max_request_bytes {
+                return self.send_part(&shell, spans, Some(body)).await;
+            }
+            let (parts, cut) = split::pack(&shell, spans, self.max_request_bytes, self.protocol);
+            if cut > 0 {
+                agent_trace::emit_diagnostic(agent_trace::Diagnostic {
+                    key: "otlp_span_truncated",
+                    message: format!(
+                        "{cut} span(s) were larger than max_request_bytes ({} bytes) alone; their largest attribute values were cut, with a marker",
+                        self.max_request_bytes
+                    ),
+                    count: cut as u64,
+                });
+            }
+            // A transient failure of a later part fails the batch, which the processor offers
+            // again whole: parts already delivered are then sent twice (at least once, never lost).
+            for part in parts {
+                self.send_part(&shell, part, None).await?;
+            }
+            Ok(())
         })
     }
 }
