@@ -21,15 +21,22 @@
 //! ## Configuration
 //!
 //! Settings made in code win over the environment, which wins over the defaults. The
-//! environment is read only when [`OtlpExporterBuilder::from_env`] is called.
+//! environment is read only when [`OtlpExporterBuilder::from_env`] is called. A variable
+//! whose value cannot be used (an endpoint without scheme or host, a header HTTP does not
+//! allow, a timeout that is not a whole number, an unknown compression or protocol) makes
+//! [`build`](OtlpExporterBuilder::build) return [`OtlpError::InvalidEnv`] or
+//! [`OtlpError::UnsupportedProtocol`] naming it (header values and URL credentials masked); a
+//! usable value out of range is clamped with a diagnostic naming the variable and the value
+//! used. Nothing aborts.
 //!
 //! | setting | builder | environment | default |
 //! |---|---|---|---|
 //! | URL | [`endpoint`](OtlpExporterBuilder::endpoint) (base, `/v1/traces` appended), [`traces_endpoint`](OtlpExporterBuilder::traces_endpoint) (as is) | `OTEL_EXPORTER_OTLP_ENDPOINT` (base), `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (as is, wins) | `http://localhost:4318/v1/traces` |
-//! | encoding | [`protocol`](OtlpExporterBuilder::protocol) | `OTEL_EXPORTER_OTLP[_TRACES]_PROTOCOL`: `http/protobuf`, `http/json` (`grpc` is refused) | `http/protobuf` |
+//! | encoding | [`protocol`](OtlpExporterBuilder::protocol) | `OTEL_EXPORTER_OTLP[_TRACES]_PROTOCOL`: `http/protobuf`, `http/json`, any case (`grpc` is refused) | `http/protobuf` |
 //! | headers | [`header`](OtlpExporterBuilder::header) | `OTEL_EXPORTER_OTLP[_TRACES]_HEADERS`: `k=v,k2=v2`, values URL-decoded | none |
-//! | gzip | [`gzip`](OtlpExporterBuilder::gzip) | `OTEL_EXPORTER_OTLP[_TRACES]_COMPRESSION`: `gzip`, `none` | off |
-//! | timeout | [`timeout`](OtlpExporterBuilder::timeout) | `OTEL_EXPORTER_OTLP[_TRACES]_TIMEOUT` (ms) | 10 s |
+//! | gzip | [`gzip`](OtlpExporterBuilder::gzip) | `OTEL_EXPORTER_OTLP[_TRACES]_COMPRESSION`: `gzip`, `none` (any case) | off |
+//! | timeout | [`timeout`](OtlpExporterBuilder::timeout) | `OTEL_EXPORTER_OTLP[_TRACES]_TIMEOUT` (ms; 1 to 3,600,000, `0` = no limit of its own = 3,600,000; others clamped with a diagnostic) | 10 s |
+//! | request size | [`max_request_bytes`](OtlpExporterBuilder::max_request_bytes) | — | 4 MiB ([`DEFAULT_MAX_REQUEST_BYTES`]) |
 //! | `service.name` | [`service_name`](OtlpExporterBuilder::service_name) | `OTEL_SERVICE_NAME`, then `service.name` in `OTEL_RESOURCE_ATTRIBUTES` | `agent-trace` |
 //! | resource | [`resource_attribute`](OtlpExporterBuilder::resource_attribute) | `OTEL_RESOURCE_ATTRIBUTES`: `k=v,…` | `telemetry.sdk.{name,language,version}` |
 //! | `gen_ai.provider.name` | [`provider_name`](OtlpExporterBuilder::provider_name) | — | `openai` |
@@ -78,6 +85,14 @@
 //!   `""` to leave it out.
 //! - Resource: `service.name`, `telemetry.sdk.name=agent-trace`, `telemetry.sdk.language=rust`,
 //!   `telemetry.sdk.version`, and the configured attributes. Scope: `agent-trace`.
+//! - Size: a request body (encoded, before gzip) stays under
+//!   [`max_request_bytes`](OtlpExporterBuilder::max_request_bytes). A larger batch is sent as
+//!   several requests, in order; a transient failure of a later one fails the export, and the
+//!   batch processor's retry sends the earlier parts again (duplicates, never loss). A span
+//!   too large alone has its largest string attributes cut, each ending with
+//!   `…[truncated by agent-trace: K of N bytes kept]`. A 413 answer sends the request again in
+//!   halves, down to one span, which is then cut to half its size; a span refused even at
+//!   1 KiB is left out with a diagnostic, like a span rejected in an OTLP partial success.
 //! - The exporter makes one attempt per [`export`](agent_trace::TracingExporter::export) call;
 //!   connection errors, timeouts, 408, 429 and 5xx (except 501) are
 //!   [transient](agent_trace::ExportError::Transient) (with `Retry-After`), other statuses
@@ -140,11 +155,11 @@ impl FromStr for Protocol {
     /// assert!("grpc".parse::<Protocol>().is_err());
     /// ```
     fn from_str(s: &str) -> Result<Self, OtlpError> {
-        match s.trim() {
+        match s.trim().to_ascii_lowercase().as_str() {
             "http/protobuf" => Ok(Protocol::HttpProtobuf),
             "http/json" => Ok(Protocol::HttpJson),
-            other => Err(OtlpError::UnsupportedProtocol {
-                value: other.to_owned(),
+            _ => Err(OtlpError::UnsupportedProtocol {
+                value: s.trim().to_owned(),
                 var: None,
             }),
         }
@@ -245,7 +260,9 @@ impl OtlpExporterBuilder {
         self
     }
 
-    /// The longest one request may take, connecting included (default 10 s).
+    /// The longest one request may take, connecting included (default 10 s; 1 ms to 1 h,
+    /// `Duration::ZERO` meaning no limit of the exporter's own, i.e. 1 h; a value outside is
+    /// replaced with a diagnostic naming it and the value used).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
@@ -318,23 +335,40 @@ impl OtlpExporterBuilder {
             Some(lookup) => config::from_lookup(lookup.as_ref())?,
             None => config::EnvConfig::default(),
         };
-        let url = self
-            .traces_endpoint
-            .or(env.traces_endpoint)
-            .unwrap_or_else(|| DEFAULT_TRACES_ENDPOINT.to_owned());
-        let url = http::parse_endpoint(&url)?;
+        let url = match (self.traces_endpoint, env.traces_endpoint) {
+            (Some(url), _) => http::parse_endpoint(&url)?,
+            // From the environment: an error names the variable.
+            (None, Some(url)) => http::parse_endpoint(&url).map_err(|e| {
+                let (var, value) = env.endpoint_source.clone().unwrap_or_default();
+                OtlpError::InvalidEnv {
+                    var,
+                    value: http::redact_url(&value),
+                    reason: e.to_string(),
+                }
+            })?,
+            (None, None) => http::parse_endpoint(DEFAULT_TRACES_ENDPOINT)?,
+        };
         let protocol = self.protocol.or(env.protocol).unwrap_or_default();
         let mut headers: HeaderMap = http::content_type(match protocol {
             Protocol::HttpProtobuf => "application/x-protobuf",
             Protocol::HttpJson => "application/json",
         });
-        for (name, value) in env.headers.iter().chain(&self.headers) {
+        for (var, name, value) in &env.headers {
+            http::insert_header(&mut headers, name, value, true).map_err(|e| {
+                OtlpError::InvalidEnv {
+                    var,
+                    value: format!("{name}=***"),
+                    reason: e.to_string(),
+                }
+            })?;
+        }
+        for (name, value) in &self.headers {
             http::insert_header(&mut headers, name, value, true)?;
         }
-        let timeout = self
-            .timeout
-            .or(env.timeout)
-            .unwrap_or(Duration::from_secs(10));
+        let timeout = match self.timeout {
+            Some(t) => http::checked_timeout("OtlpExporterBuilder::timeout", &format!("{t:?}"), t),
+            None => env.timeout.unwrap_or(Duration::from_secs(10)),
+        };
         let gzip = self.gzip.or(env.gzip).unwrap_or(false);
         let client = HttpClient::new(url, headers, timeout, gzip)?;
 
@@ -432,6 +466,17 @@ impl OtlpExporter {
     /// The body encoding in use.
     pub fn protocol(&self) -> Protocol {
         self.protocol
+    }
+
+    /// The timeout of one request, after the checks of [`OtlpExporterBuilder::timeout`] and
+    /// `OTEL_EXPORTER_OTLP[_TRACES]_TIMEOUT`.
+    pub fn timeout(&self) -> Duration {
+        self.client.timeout()
+    }
+
+    /// Whether request bodies are gzipped.
+    pub fn gzip(&self) -> bool {
+        self.client.gzip()
     }
 
     /// The largest request body sent, in bytes.

@@ -200,10 +200,12 @@ fn an_empty_private_directory_is_removed() {
 fn the_exporters_redaction_applies_before_the_disk() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = Spool::open(dir.path(), 1 << 20, Arc::new(Private)).unwrap();
-    let mut f = crate::model::FunctionSpanData::default();
-    f.name = "lookup".into();
-    f.input = Some("my card number".into());
-    f.output = Some("the secret answer".into());
+    let f = crate::model::FunctionSpanData {
+        name: "lookup".into(),
+        input: Some("my card number".into()),
+        output: Some("the secret answer".into()),
+        ..Default::default()
+    };
     let span = SpanRecord::new(TraceId::random(), None, SpanData::Function(f));
     s.push(&[ExportItem::Span(span)]).unwrap();
     let text = fs::read_to_string(dir.path().join(dir::segment_name(0))).unwrap();
