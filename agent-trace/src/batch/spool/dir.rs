@@ -19,6 +19,7 @@
 use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::diag::{emit, Diagnostic};
 
@@ -249,6 +250,11 @@ fn adopt_orphans(dir: &Path, opened: &mut Opened) {
         {
             continue;
         }
+        // A `.new-proc-…` directory is locked a moment after it is made: only one left for a
+        // minute is a leftover of a process that died while making it.
+        if name.starts_with(NEW_PROC) && !older_than(&path, Duration::from_secs(60)) {
+            continue;
+        }
         // Holding its lock, no one else can write to it or adopt it meanwhile.
         let Ok(Some(_their_lock)) = try_lock(&path) else {
             continue;
@@ -285,6 +291,13 @@ fn adopt_orphans(dir: &Path, opened: &mut Opened) {
             let _ = fs::remove_dir_all(&path);
         }
     }
+}
+
+/// Whether `path` was last modified more than `age` ago.
+fn older_than(path: &Path, age: Duration) -> bool {
+    fs::metadata(path)
+        .and_then(|m| m.modified())
+        .is_ok_and(|t| t.elapsed().is_ok_and(|e| e > age))
 }
 
 /// Removes a `proc-…` directory this process no longer uses, if nothing is left in it.
