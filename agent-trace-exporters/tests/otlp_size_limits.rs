@@ -23,11 +23,27 @@ use prost::Message;
 struct Accepted {
     spans: Mutex<Vec<(String, Vec<String>)>>,
     bodies: Mutex<Vec<usize>>,
+    /// Requests within the limit so far, and the one (counting from 1) to answer 503.
+    requests: Mutex<usize>,
+    fail: Option<usize>,
 }
 
 /// A collector on 127.0.0.1 refusing bodies over `limit` bytes with 413.
 async fn collector(limit: usize) -> (Arc<Accepted>, SocketAddr) {
+    collector_failing(limit, None).await
+}
+
+/// [`collector`], answering 503 to request number `fail` (counting from 1).
+async fn collector_failing(limit: usize, fail: Option<usize>) -> (Arc<Accepted>, SocketAddr) {
     async fn receive(State(seen): State<Arc<Accepted>>, body: Bytes) -> StatusCode {
+        let n = {
+            let mut n = seen.requests.lock().unwrap();
+            *n += 1;
+            *n
+        };
+        if seen.fail == Some(n) {
+            return StatusCode::SERVICE_UNAVAILABLE;
+        }
         seen.bodies.lock().unwrap().push(body.len());
         let req = ExportTraceServiceRequest::decode(body).expect("an OTLP protobuf body");
         let mut spans = seen.spans.lock().unwrap();
@@ -49,7 +65,10 @@ async fn collector(limit: usize) -> (Arc<Accepted>, SocketAddr) {
         }
         StatusCode::OK
     }
-    let seen = Arc::new(Accepted::default());
+    let seen = Arc::new(Accepted {
+        fail,
+        ..Accepted::default()
+    });
     let app = axum::Router::new()
         .route("/v1/traces", axum::routing::post(receive))
         .layer(DefaultBodyLimit::max(limit))
@@ -160,4 +179,24 @@ async fn a_span_the_collector_refuses_alone_is_cut_until_it_passes() {
     let batch = vec![span("a", 100), span("huge", 200_000), span("b", 100)];
     otlp.export(&batch).await.unwrap();
     assert_eq!(names(&seen), ["a", "huge", "b"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_offered_again_after_a_failed_part_sends_each_span_once() {
+    // The third request fails: two parts are delivered, the export fails.
+    let (seen, addr) = collector_failing(1 << 20, Some(3)).await;
+    let otlp = exporter(addr, Some(16 << 10));
+    let batch: Vec<ExportItem> = (0..60).map(|i| span(&format!("s{i}"), 2_000)).collect();
+    let err = otlp.export(&batch).await.unwrap_err();
+    assert!(err.is_retryable(), "{err}");
+    let first = names(&seen).len();
+    assert!(first > 0 && first < 60, "{first}");
+    // Offered again (as the batch processor's retry does): the rest, once.
+    otlp.export(&batch).await.unwrap();
+    let want: Vec<String> = (0..60).map(|i| format!("s{i}")).collect();
+    assert_eq!(names(&seen), want);
+    // Another batch after it starts from its first part.
+    let other: Vec<ExportItem> = (0..30).map(|i| span(&format!("t{i}"), 2_000)).collect();
+    otlp.export(&other).await.unwrap();
+    assert_eq!(names(&seen).len(), 90);
 }

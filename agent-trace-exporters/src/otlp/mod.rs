@@ -87,8 +87,9 @@
 //!   `telemetry.sdk.version`, and the configured attributes. Scope: `agent-trace`.
 //! - Size: a request body (encoded, before gzip) stays under
 //!   [`max_request_bytes`](OtlpExporterBuilder::max_request_bytes). A larger batch is sent as
-//!   several requests, in order; a transient failure of a later one fails the export, and the
-//!   batch processor's retry sends the earlier parts again (duplicates, never loss). A span
+//!   several requests, in order; a failure of a later one fails the export, and when the batch
+//!   processor offers the batch again (retry, or spool replay) the parts already delivered are
+//!   skipped (the exporter remembers the last such batch). A span
 //!   too large alone has its largest string attributes cut, each ending with
 //!   `…[truncated by agent-trace: K of N bytes kept]`. A 413 answer sends the request again in
 //!   halves, down to one span, which is then cut to half its size; a span refused even at
@@ -103,9 +104,9 @@ mod attrs;
 mod config;
 mod mapping;
 mod split;
+mod types;
 
 use std::fmt;
-use std::str::FromStr;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -116,10 +117,10 @@ use prost::Message;
 use reqwest::header::HeaderMap;
 
 use crate::http::{self, HttpClient};
-use crate::HttpSetupError;
 use attrs::kv_str;
 pub use mapping::workflow_span_id;
 use mapping::{MappingConfig, TraceGroups};
+pub use types::{OtlpError, Protocol};
 
 /// The default OTLP/HTTP traces URL.
 pub const DEFAULT_TRACES_ENDPOINT: &str = "http://localhost:4318/v1/traces";
@@ -131,68 +132,6 @@ pub const DEFAULT_MAX_REQUEST_BYTES: usize = 4 << 20;
 
 /// The range [`OtlpExporterBuilder::max_request_bytes`] accepts (1 KiB to 64 MiB).
 const REQUEST_BYTES_RANGE: (usize, usize) = (1 << 10, 64 << 20);
-
-/// How the request body is encoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum Protocol {
-    /// `http/protobuf`: binary protobuf, `Content-Type: application/x-protobuf`.
-    #[default]
-    HttpProtobuf,
-    /// `http/json`: the OTLP JSON mapping (hex ids, integer enums),
-    /// `Content-Type: application/json`.
-    HttpJson,
-}
-
-impl FromStr for Protocol {
-    type Err = OtlpError;
-
-    /// Parses the `OTEL_EXPORTER_OTLP_PROTOCOL` values.
-    ///
-    /// ```
-    /// use agent_trace_exporters::otlp::Protocol;
-    /// assert_eq!("http/json".parse::<Protocol>().unwrap(), Protocol::HttpJson);
-    /// assert!("grpc".parse::<Protocol>().is_err());
-    /// ```
-    fn from_str(s: &str) -> Result<Self, OtlpError> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "http/protobuf" => Ok(Protocol::HttpProtobuf),
-            "http/json" => Ok(Protocol::HttpJson),
-            _ => Err(OtlpError::UnsupportedProtocol {
-                value: s.trim().to_owned(),
-                var: None,
-            }),
-        }
-    }
-}
-
-/// Why an [`OtlpExporter`] could not be built.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum OtlpError {
-    /// An environment variable has a value the exporter cannot use.
-    #[error("{var}={value:?} is invalid: {reason}; fix or unset it")]
-    InvalidEnv {
-        /// The variable.
-        var: &'static str,
-        /// Its value.
-        value: String,
-        /// What is wrong.
-        reason: String,
-    },
-    /// A protocol other than `http/protobuf` or `http/json` (such as `grpc`).
-    #[error("OTLP protocol {value:?}{} is not supported: this exporter speaks OTLP/HTTP; use `http/protobuf` (default) or `http/json`, and point the endpoint at the collector's HTTP port (usually 4318)", var.map(|v| format!(" (from {v})")).unwrap_or_default())]
-    UnsupportedProtocol {
-        /// The value given.
-        value: String,
-        /// The environment variable it came from, if any.
-        var: Option<&'static str>,
-    },
-    /// The endpoint or a header cannot be used for the HTTP request (an invalid URL, https
-    /// without the `tls` feature, a header HTTP does not allow…); see [`HttpSetupError`].
-    #[error(transparent)]
-    Http(#[from] HttpSetupError),
-}
 
 type Lookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
@@ -421,8 +360,14 @@ impl OtlpExporterBuilder {
                     .collect(),
             },
             groups: Mutex::new(TraceGroups::default()),
+            progress: Mutex::new(None),
         })
     }
+}
+
+/// Locks `m`; a poisoned lock only means a panic elsewhere mid-update, the value is still usable.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Sends batches to an OTLP/HTTP collector; see the [module docs](self).
@@ -440,6 +385,9 @@ pub struct OtlpExporter {
     max_request_bytes: usize,
     mapping: MappingConfig,
     groups: Mutex<TraceGroups>,
+    /// The batch last sent in several parts and not completed: its fingerprint and how many of
+    /// its parts were delivered (skipped when it is offered again).
+    progress: Mutex<Option<(u64, usize)>>,
 }
 
 impl fmt::Debug for OtlpExporter {
@@ -485,12 +433,7 @@ impl OtlpExporter {
     }
 
     fn request(&self, batch: &[ExportItem]) -> ExportTraceServiceRequest {
-        // A poisoned lock only means a panic elsewhere mid-insert; the table is still usable.
-        let mut groups = self
-            .groups
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        mapping::build_request(batch, &self.mapping, &mut groups)
+        mapping::build_request(batch, &self.mapping, &mut lock(&self.groups))
     }
 
     fn encode(&self, request: &ExportTraceServiceRequest) -> Result<Vec<u8>, ExportError> {
@@ -590,11 +533,19 @@ impl TracingExporter for OtlpExporter {
                     count: cut as u64,
                 });
             }
-            // A transient failure of a later part fails the batch, which the processor offers
-            // again whole: parts already delivered are then sent twice (at least once, never lost).
-            for part in parts {
+            // A failure of a later part fails the batch, which the processor offers again whole
+            // (or replays from its spool): the parts delivered before are skipped then. Packing
+            // is deterministic, so the same batch makes the same parts.
+            let fingerprint = split::fingerprint(batch);
+            let done = match *lock(&self.progress) {
+                Some((f, done)) if f == fingerprint => done,
+                _ => 0,
+            };
+            for (i, part) in parts.into_iter().enumerate().skip(done) {
                 self.send_part(&shell, part, None).await?;
+                *lock(&self.progress) = Some((fingerprint, i + 1));
             }
+            *lock(&self.progress) = None;
             Ok(())
         })
     }
