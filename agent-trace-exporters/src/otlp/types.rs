@@ -38,7 +38,7 @@ impl FromStr for Protocol {
     }
 }
 
-/// Why an [`OtlpExporter`] could not be built.
+/// Why an [`OtlpExporter`](super::OtlpExporter) could not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum OtlpError {
