@@ -153,8 +153,12 @@ fn own_subdir(dir: &Path) -> io::Result<(PathBuf, File)> {
         )
     })?;
     let root = dir.join(format!("{PROC}{tag}"));
-    fs::rename(&building, &root)?;
-    Ok((root, lock))
+    // Where a directory holding an open file cannot be renamed (Windows), it keeps its first
+    // name: locked, it is never taken for an orphan either.
+    match fs::rename(&building, &root) {
+        Ok(()) => Ok((root, lock)),
+        Err(_) => Ok((building, lock)),
+    }
 }
 
 /// Reads `opened.root`: segments in order, damaged ones set aside, unfinished writes removed.
