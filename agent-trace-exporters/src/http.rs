@@ -27,6 +27,7 @@ pub(crate) struct HttpClient {
     shown: String,
     headers: HeaderMap,
     gzip: bool,
+    timeout: Duration,
 }
 
 /// Why an HTTP exporter (OTLP, OpenAI) could not set up its HTTP client: the part of the
@@ -101,6 +102,13 @@ pub(crate) fn parse_endpoint(url: &str) -> Result<reqwest::Url, HttpSetupError> 
     // `http://` + `/v1/traces` would parse with `v1` as the host (URL parsers repair a
     // missing authority): the host must be there in the text as written.
     let authority = url.trim().split_once("://").map(|(_, rest)| rest);
+    if authority.is_none() && !url.trim().to_ascii_lowercase().starts_with("http") {
+        return Err(HttpSetupError::InvalidEndpoint {
+            url: redact_url(url),
+            reason: "it has no scheme (write it as http://HOST:PORT or https://HOST:PORT)"
+                .to_owned(),
+        });
+    }
     if authority.is_none_or(|rest| rest.is_empty() || rest.starts_with('/')) {
         return Err(HttpSetupError::InvalidEndpoint {
             url: redact_url(url),
@@ -133,6 +141,39 @@ pub(crate) fn parse_endpoint(url: &str) -> Result<reqwest::Url, HttpSetupError> 
         });
     }
     Ok(parsed)
+}
+
+/// The longest request timeout an exporter takes (1 hour); the batch processor's export
+/// timeout bounds each export anyway.
+pub(crate) const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// A request timeout from `source` (an environment variable or a builder method), checked:
+/// zero means "no limit of the exporter's own" and, like a value over [`MAX_TIMEOUT`], becomes
+/// [`MAX_TIMEOUT`]; anything under a millisecond becomes one. A changed value is reported with a
+/// diagnostic naming `source`, the value given and the value used.
+pub(crate) fn checked_timeout(source: &str, given: &str, timeout: Duration) -> Duration {
+    let (used, why) = if timeout.is_zero() {
+        (MAX_TIMEOUT, "0 sets no limit of the exporter's own")
+    } else if timeout > MAX_TIMEOUT {
+        (MAX_TIMEOUT, "it is above the largest supported timeout")
+    } else if timeout < Duration::from_millis(1) {
+        (
+            Duration::from_millis(1),
+            "it is below the smallest supported timeout",
+        )
+    } else {
+        return timeout;
+    };
+    agent_trace::emit_diagnostic(agent_trace::Diagnostic {
+        key: "bad_setting",
+        message: format!(
+            "{source}={given}: {why} (1 ms to {} ms); using {} ms (each export is still bounded by the batch processor's export timeout)",
+            MAX_TIMEOUT.as_millis(),
+            used.as_millis()
+        ),
+        count: 1,
+    });
+    used
 }
 
 /// Adds a header, checking name and value.
@@ -180,12 +221,23 @@ impl HttpClient {
             url,
             headers,
             gzip,
+            timeout,
         })
     }
 
     /// The URL requests go to.
     pub(crate) fn url(&self) -> &reqwest::Url {
         &self.url
+    }
+
+    /// The timeout of one request.
+    pub(crate) fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Whether request bodies are gzipped.
+    pub(crate) fn gzip(&self) -> bool {
+        self.gzip
     }
 
     /// The URL with its credentials masked (see [`redact_url`]).
@@ -195,9 +247,17 @@ impl HttpClient {
 
     /// One POST of `body`; `Ok` for any 2xx status, with the response body.
     pub(crate) async fn post(&self, body: Vec<u8>) -> Result<Vec<u8>, ExportError> {
+        self.post_status(body).await.map_err(|e| e.error)
+    }
+
+    /// [`post`](Self::post), with the HTTP status of a failure (for a caller that handles one
+    /// status itself, as the OTLP exporter does 413).
+    pub(crate) async fn post_status(&self, body: Vec<u8>) -> Result<Vec<u8>, PostError> {
         let body = if self.gzip {
             gzip(&body).map_err(|e| {
-                ExportError::permanent(format!("could not gzip the request body: {e}"))
+                PostError::from(ExportError::permanent(format!(
+                    "could not gzip the request body: {e}"
+                )))
             })?
         } else {
             body
@@ -213,7 +273,7 @@ impl HttpClient {
             .body(body)
             .send()
             .await
-            .map_err(|e| self.request_error(&e))?;
+            .map_err(|e| PostError::from(self.request_error(&e)))?;
         let status = response.status();
         let retry_after = response
             .headers()
@@ -239,10 +299,10 @@ impl HttpClient {
                 // The status is what matters; a body cut short only shortens the message.
                 Err(_) if !status.is_success() => break,
                 Err(e) => {
-                    return Err(ExportError::transient(format!(
+                    return Err(PostError::from(ExportError::transient(format!(
                         "{}: the response body broke off ({e})",
                         self.shown
-                    )))
+                    ))))
                 }
             }
         }
@@ -256,15 +316,17 @@ impl HttpClient {
         } else {
             text.to_owned()
         };
-        Err(
-            match ExportError::from_http_status(status.as_u16(), &body, retry_after) {
-                ExportError::Permanent(message) => ExportError::Permanent(format!(
-                    "{message} (from {}; check the endpoint, headers and credentials)",
-                    self.shown
-                )),
-                other => other,
-            },
-        )
+        let error = match ExportError::from_http_status(status.as_u16(), &body, retry_after) {
+            ExportError::Permanent(message) => ExportError::Permanent(format!(
+                "{message} (from {}; check the endpoint, headers and credentials)",
+                self.shown
+            )),
+            other => other,
+        };
+        Err(PostError {
+            status: Some(status.as_u16()),
+            error,
+        })
     }
 
     fn request_error(&self, e: &reqwest::Error) -> ExportError {
@@ -294,6 +356,23 @@ impl HttpClient {
             ExportError::permanent(message)
         } else {
             ExportError::transient(message)
+        }
+    }
+}
+
+/// A failed POST: the error, and the HTTP status if the server answered.
+#[derive(Debug)]
+pub(crate) struct PostError {
+    /// The status of the answer; `None` when there was none (connection, timeout…).
+    pub(crate) status: Option<u16>,
+    pub(crate) error: ExportError,
+}
+
+impl From<ExportError> for PostError {
+    fn from(error: ExportError) -> Self {
+        PostError {
+            status: None,
+            error,
         }
     }
 }
@@ -402,6 +481,9 @@ mod tests {
             let e = parse_endpoint(url).unwrap_err().to_string();
             assert!(e.contains("no host"), "{url}: {e}");
         }
+        // `localhost:4318` would parse as scheme `localhost`.
+        let e = parse_endpoint("localhost:4318").unwrap_err().to_string();
+        assert!(e.contains("no scheme"), "{e}");
         assert!(matches!(
             parse_endpoint("ftp://x/"),
             Err(HttpSetupError::InvalidEndpoint { .. })

@@ -63,6 +63,17 @@ pub enum OpenAiError {
     /// No API key in the builder nor in `OPENAI_API_KEY`.
     #[error("no OpenAI API key: set OPENAI_API_KEY or call OpenAiExporterBuilder::api_key")]
     MissingApiKey,
+    /// An environment variable has a value the exporter cannot use (the API key's value is
+    /// never shown).
+    #[error("{var}={value:?} is invalid: {reason}; fix or unset it")]
+    InvalidEnv {
+        /// The variable.
+        var: &'static str,
+        /// Its value (`***` for the API key).
+        value: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// The endpoint, the key, the organization or the project cannot be used for the HTTP
     /// request (an invalid URL, https without the `tls` feature, a value that cannot be sent
     /// as a header…); see [`HttpSetupError`].
@@ -121,7 +132,8 @@ impl OpenAiExporterBuilder {
         self
     }
 
-    /// The longest one request may take (default 30 s).
+    /// The longest one request may take (default 30 s; 1 ms to 1 h, `Duration::ZERO` meaning
+    /// no limit of the exporter's own, i.e. 1 h; a value outside is replaced with a diagnostic).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
@@ -152,29 +164,54 @@ impl OpenAiExporterBuilder {
             .map(|v| v.trim().to_owned())
             .filter(|v| !v.is_empty())
         };
-        let key = self
-            .api_key
-            .clone()
-            .filter(|k| !k.trim().is_empty())
-            .or_else(|| env("OPENAI_API_KEY"))
-            .ok_or(OpenAiError::MissingApiKey)?;
-        let endpoint = self
-            .endpoint
-            .clone()
-            .or_else(|| env("OPENAI_TRACES_ENDPOINT"))
-            .unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned());
-        let url = http::parse_endpoint(&endpoint)?;
+        // A value from the environment that cannot be used: an error naming the variable.
+        let bad_env = |var: &'static str, value: &str, e: HttpSetupError| OpenAiError::InvalidEnv {
+            var,
+            value: value.to_owned(),
+            reason: e.to_string(),
+        };
+        let (key, key_var) = match self.api_key.clone().filter(|k| !k.trim().is_empty()) {
+            Some(key) => (key, None),
+            None => (
+                env("OPENAI_API_KEY").ok_or(OpenAiError::MissingApiKey)?,
+                Some("OPENAI_API_KEY"),
+            ),
+        };
+        let url = match self.endpoint.clone() {
+            Some(endpoint) => http::parse_endpoint(&endpoint)?,
+            None => match env("OPENAI_TRACES_ENDPOINT") {
+                Some(endpoint) => http::parse_endpoint(&endpoint).map_err(|e| {
+                    bad_env("OPENAI_TRACES_ENDPOINT", &http::redact_url(&endpoint), e)
+                })?,
+                None => http::parse_endpoint(DEFAULT_ENDPOINT)?,
+            },
+        };
         let mut headers = http::content_type("application/json");
         let bearer = format!("Bearer {}", key.trim());
-        http::insert_header(&mut headers, "Authorization", &bearer, true)?;
+        http::insert_header(&mut headers, "Authorization", &bearer, true).map_err(
+            |e| match key_var {
+                Some(var) => bad_env(var, "***", e),
+                None => e.into(),
+            },
+        )?;
         http::insert_header(&mut headers, "OpenAI-Beta", "traces=v1", false)?;
-        if let Some(org) = self.organization.clone().or_else(|| env("OPENAI_ORG_ID")) {
-            http::insert_header(&mut headers, "OpenAI-Organization", &org, false)?;
+        for (given, var, header) in [
+            (&self.organization, "OPENAI_ORG_ID", "OpenAI-Organization"),
+            (&self.project, "OPENAI_PROJECT_ID", "OpenAI-Project"),
+        ] {
+            if let Some(value) = given {
+                http::insert_header(&mut headers, header, value, false)?;
+            } else if let Some(value) = env(var) {
+                http::insert_header(&mut headers, header, &value, false)
+                    .map_err(|e| bad_env(var, &value, e))?;
+            }
         }
-        if let Some(project) = self.project.clone().or_else(|| env("OPENAI_PROJECT_ID")) {
-            http::insert_header(&mut headers, "OpenAI-Project", &project, false)?;
-        }
-        let timeout = self.timeout.unwrap_or(Duration::from_secs(30));
+        let timeout = match self.timeout {
+            Some(t) => {
+                http::checked_timeout("OpenAiExporterBuilder::timeout", &format!("{t:?}"), t)
+            }
+            None => Duration::from_secs(30),
+        };
         Ok(OpenAiExporter {
             client: HttpClient::new(url, headers, timeout, false)?,
         })
@@ -203,6 +240,11 @@ impl OpenAiExporter {
     /// The URL batches are POSTed to.
     pub fn endpoint(&self) -> &str {
         self.client.url().as_str()
+    }
+
+    /// The timeout of one request, after the checks of [`OpenAiExporterBuilder::timeout`].
+    pub fn timeout(&self) -> Duration {
+        self.client.timeout()
     }
 
     /// The request body for a batch: `{"data": [...]}`, sanitized as the module docs say.

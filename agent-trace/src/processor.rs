@@ -236,6 +236,15 @@ pub trait TracingExporter: Send + Sync + 'static {
     /// Exports one batch. The same batch may be offered again after a transient error.
     fn export<'a>(&'a self, batch: &'a [ExportItem]) -> BoxFuture<'a, Result<(), ExportError>>;
 
+    /// Removes from `item` what this exporter never sends (prompts and tool results it is told
+    /// to leave out, audio). The batch processor calls it before it writes an item the exporter
+    /// could not deliver to its on-disk spool, so the disk never holds more than the wire
+    /// would; the item read back is what [`export`](TracingExporter::export) gets on replay.
+    /// The default keeps the item as it is.
+    fn redact_for_spool(&self, item: &mut ExportItem) {
+        let _ = item;
+    }
+
     /// Makes exported data durable (fsync a file, flush a socket).
     fn force_flush(&self) -> BoxFuture<'_, Result<(), ExportError>> {
         Box::pin(async { Ok(()) })

@@ -10,8 +10,11 @@ use super::{OtlpError, Protocol};
 pub(crate) struct EnvConfig {
     /// The full traces URL (`…_TRACES_ENDPOINT` as is, or `…_ENDPOINT` + `/v1/traces`).
     pub(crate) traces_endpoint: Option<String>,
-    /// Headers, generic ones first, traces-specific ones after (later wins).
-    pub(crate) headers: Vec<(String, String)>,
+    /// The variable the endpoint came from, and its value as written.
+    pub(crate) endpoint_source: Option<(&'static str, String)>,
+    /// Headers with the variable each came from, generic ones first, traces-specific ones
+    /// after (later wins).
+    pub(crate) headers: Vec<(&'static str, String, String)>,
     pub(crate) timeout: Option<Duration>,
     pub(crate) gzip: Option<bool>,
     pub(crate) protocol: Option<Protocol>,
@@ -56,10 +59,21 @@ fn signal_var(
 
 /// Parses every `OTEL_*` variable the OTLP exporter honours.
 pub(crate) fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<EnvConfig, OtlpError> {
+    let endpoint_source = non_empty(lookup, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+        .map(|v| ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", v))
+        .or_else(|| {
+            non_empty(lookup, "OTEL_EXPORTER_OTLP_ENDPOINT")
+                .map(|v| ("OTEL_EXPORTER_OTLP_ENDPOINT", v))
+        });
     let mut config = EnvConfig {
-        traces_endpoint: non_empty(lookup, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").or_else(|| {
-            non_empty(lookup, "OTEL_EXPORTER_OTLP_ENDPOINT").map(|b| append_traces_path(&b))
+        traces_endpoint: endpoint_source.as_ref().map(|(var, v)| {
+            if *var == "OTEL_EXPORTER_OTLP_ENDPOINT" {
+                append_traces_path(v)
+            } else {
+                v.clone()
+            }
         }),
+        endpoint_source,
         service_name: non_empty(lookup, "OTEL_SERVICE_NAME"),
         ..EnvConfig::default()
     };
@@ -68,7 +82,11 @@ pub(crate) fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Env
         "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
     ] {
         if let Some(v) = non_empty(lookup, var) {
-            config.headers.extend(parse_key_values(var, &v)?);
+            config.headers.extend(
+                parse_key_values(var, &v)?
+                    .into_iter()
+                    .map(|(k, v)| (var, k, v)),
+            );
         }
     }
     if let Some(v) = non_empty(lookup, "OTEL_RESOURCE_ATTRIBUTES") {
@@ -80,7 +98,11 @@ pub(crate) fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Env
             value: v.clone(),
             reason: "expected a whole number of milliseconds, e.g. 10000".to_owned(),
         })?;
-        config.timeout = Some(Duration::from_millis(ms));
+        config.timeout = Some(crate::http::checked_timeout(
+            var,
+            &v,
+            Duration::from_millis(ms),
+        ));
     }
     if let Some((var, v)) = signal_var(lookup, "COMPRESSION") {
         config.gzip = Some(match v.to_ascii_lowercase().as_str() {
@@ -108,7 +130,7 @@ pub(crate) fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Env
 }
 
 /// `k=v,k2=v2` with every value (and any entry without `=`) replaced by `***`.
-fn mask_values(text: &str) -> String {
+pub(crate) fn mask_values(text: &str) -> String {
     text.split(',')
         .map(|entry| match entry.split_once('=') {
             Some((k, _)) => format!("{}=***", k.trim()),
@@ -227,9 +249,17 @@ mod tests {
         assert_eq!(
             c.headers,
             vec![
-                ("api-key".to_owned(), "a b=c".to_owned()),
-                ("x".to_owned(), "1".to_owned()),
-                ("x".to_owned(), "2".to_owned()),
+                (
+                    "OTEL_EXPORTER_OTLP_HEADERS",
+                    "api-key".to_owned(),
+                    "a b=c".to_owned()
+                ),
+                ("OTEL_EXPORTER_OTLP_HEADERS", "x".to_owned(), "1".to_owned()),
+                (
+                    "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+                    "x".to_owned(),
+                    "2".to_owned()
+                ),
             ]
         );
         let e = from_lookup(&env(&[("OTEL_EXPORTER_OTLP_HEADERS", "novalue")])).unwrap_err();
@@ -257,6 +287,26 @@ mod tests {
             let e = from_lookup(&env(&[(var, value)])).unwrap_err();
             assert!(e.to_string().contains(var), "{e}");
         }
+    }
+
+    #[test]
+    fn timeouts_out_of_range_are_clamped() {
+        for (value, ms) in [("0", 3_600_000), ("99999999999999", 3_600_000), ("1", 1)] {
+            let c = from_lookup(&env(&[("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", value)])).unwrap();
+            assert_eq!(c.timeout, Some(Duration::from_millis(ms)), "{value}");
+        }
+        let e = from_lookup(&env(&[("OTEL_EXPORTER_OTLP_TIMEOUT", "-5")])).unwrap_err();
+        assert!(e.to_string().contains("OTEL_EXPORTER_OTLP_TIMEOUT"), "{e}");
+    }
+
+    #[test]
+    fn upper_case_values_are_accepted() {
+        let c = from_lookup(&env(&[
+            ("OTEL_EXPORTER_OTLP_COMPRESSION", "GZIP"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "HTTP/JSON"),
+        ]))
+        .unwrap();
+        assert_eq!((c.gzip, c.protocol), (Some(true), Some(Protocol::HttpJson)));
     }
 
     #[test]

@@ -83,6 +83,37 @@ impl TraceGroups {
     }
 }
 
+/// Removes from a span's data what the mapping never exports with these settings: audio
+/// always; prompts, completions, tool arguments and results, and speech text unless sensitive
+/// data is on. What is left maps to the same OTLP span as the full data.
+pub(crate) fn redact(data: &mut SpanData, include_sensitive_data: bool) {
+    let keep = include_sensitive_data;
+    match data {
+        SpanData::Transcription(d) => {
+            d.input = None;
+            if !keep {
+                d.output = None;
+            }
+        }
+        SpanData::Speech(d) => {
+            d.output = None;
+            if !keep {
+                d.input = None;
+            }
+        }
+        SpanData::Function(d) if !keep => {
+            d.input = None;
+            d.output = None;
+        }
+        SpanData::Generation(d) if !keep => {
+            d.input = None;
+            d.output = None;
+        }
+        SpanData::SpeechGroup(d) if !keep => d.input = None,
+        _ => {}
+    }
+}
+
 /// Builds the OTLP request for one batch.
 pub(crate) fn build_request(
     batch: &[ExportItem],

@@ -21,15 +21,22 @@
 //! ## Configuration
 //!
 //! Settings made in code win over the environment, which wins over the defaults. The
-//! environment is read only when [`OtlpExporterBuilder::from_env`] is called.
+//! environment is read only when [`OtlpExporterBuilder::from_env`] is called. A variable
+//! whose value cannot be used (an endpoint without scheme or host, a header HTTP does not
+//! allow, a timeout that is not a whole number, an unknown compression or protocol) makes
+//! [`build`](OtlpExporterBuilder::build) return [`OtlpError::InvalidEnv`] or
+//! [`OtlpError::UnsupportedProtocol`] naming it (header values and URL credentials masked); a
+//! usable value out of range is clamped with a diagnostic naming the variable and the value
+//! used. Nothing aborts.
 //!
 //! | setting | builder | environment | default |
 //! |---|---|---|---|
 //! | URL | [`endpoint`](OtlpExporterBuilder::endpoint) (base, `/v1/traces` appended), [`traces_endpoint`](OtlpExporterBuilder::traces_endpoint) (as is) | `OTEL_EXPORTER_OTLP_ENDPOINT` (base), `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (as is, wins) | `http://localhost:4318/v1/traces` |
-//! | encoding | [`protocol`](OtlpExporterBuilder::protocol) | `OTEL_EXPORTER_OTLP[_TRACES]_PROTOCOL`: `http/protobuf`, `http/json` (`grpc` is refused) | `http/protobuf` |
+//! | encoding | [`protocol`](OtlpExporterBuilder::protocol) | `OTEL_EXPORTER_OTLP[_TRACES]_PROTOCOL`: `http/protobuf`, `http/json`, any case (`grpc` is refused) | `http/protobuf` |
 //! | headers | [`header`](OtlpExporterBuilder::header) | `OTEL_EXPORTER_OTLP[_TRACES]_HEADERS`: `k=v,k2=v2`, values URL-decoded | none |
-//! | gzip | [`gzip`](OtlpExporterBuilder::gzip) | `OTEL_EXPORTER_OTLP[_TRACES]_COMPRESSION`: `gzip`, `none` | off |
-//! | timeout | [`timeout`](OtlpExporterBuilder::timeout) | `OTEL_EXPORTER_OTLP[_TRACES]_TIMEOUT` (ms) | 10 s |
+//! | gzip | [`gzip`](OtlpExporterBuilder::gzip) | `OTEL_EXPORTER_OTLP[_TRACES]_COMPRESSION`: `gzip`, `none` (any case) | off |
+//! | timeout | [`timeout`](OtlpExporterBuilder::timeout) | `OTEL_EXPORTER_OTLP[_TRACES]_TIMEOUT` (ms; 1 to 3,600,000, `0` = no limit of its own = 3,600,000; others clamped with a diagnostic) | 10 s |
+//! | request size | [`max_request_bytes`](OtlpExporterBuilder::max_request_bytes) | — | 4 MiB ([`DEFAULT_MAX_REQUEST_BYTES`]) |
 //! | `service.name` | [`service_name`](OtlpExporterBuilder::service_name) | `OTEL_SERVICE_NAME`, then `service.name` in `OTEL_RESOURCE_ATTRIBUTES` | `agent-trace` |
 //! | resource | [`resource_attribute`](OtlpExporterBuilder::resource_attribute) | `OTEL_RESOURCE_ATTRIBUTES`: `k=v,…` | `telemetry.sdk.{name,language,version}` |
 //! | `gen_ai.provider.name` | [`provider_name`](OtlpExporterBuilder::provider_name) | — | `openai` |
@@ -78,6 +85,15 @@
 //!   `""` to leave it out.
 //! - Resource: `service.name`, `telemetry.sdk.name=agent-trace`, `telemetry.sdk.language=rust`,
 //!   `telemetry.sdk.version`, and the configured attributes. Scope: `agent-trace`.
+//! - Size: a request body (encoded, before gzip) stays under
+//!   [`max_request_bytes`](OtlpExporterBuilder::max_request_bytes). A larger batch is sent as
+//!   several requests, in order; a failure of a later one fails the export, and when the batch
+//!   processor offers the batch again (retry, or spool replay) the parts already delivered are
+//!   skipped (the exporter remembers the last such batch). A span
+//!   too large alone has its largest string attributes cut, each ending with
+//!   `…[truncated by agent-trace: K of N bytes kept]`. A 413 answer sends the request again in
+//!   halves, down to one span, which is then cut to half its size; a span refused even at
+//!   1 KiB is left out with a diagnostic, like a span rejected in an OTLP partial success.
 //! - The exporter makes one attempt per [`export`](agent_trace::TracingExporter::export) call;
 //!   connection errors, timeouts, 408, 429 and 5xx (except 501) are
 //!   [transient](agent_trace::ExportError::Transient) (with `Retry-After`), other statuses
@@ -87,86 +103,35 @@
 mod attrs;
 mod config;
 mod mapping;
+mod split;
+mod types;
 
 use std::fmt;
-use std::str::FromStr;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use agent_trace::{BoxFuture, ExportError, ExportItem, TracingExporter};
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
 use reqwest::header::HeaderMap;
 
 use crate::http::{self, HttpClient};
-use crate::HttpSetupError;
 use attrs::kv_str;
 pub use mapping::workflow_span_id;
 use mapping::{MappingConfig, TraceGroups};
+pub use types::{OtlpError, Protocol};
 
 /// The default OTLP/HTTP traces URL.
 pub const DEFAULT_TRACES_ENDPOINT: &str = "http://localhost:4318/v1/traces";
 
-/// How the request body is encoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum Protocol {
-    /// `http/protobuf`: binary protobuf, `Content-Type: application/x-protobuf`.
-    #[default]
-    HttpProtobuf,
-    /// `http/json`: the OTLP JSON mapping (hex ids, integer enums),
-    /// `Content-Type: application/json`.
-    HttpJson,
-}
+/// The default largest request body, 4 MiB (encoded, before gzip): well below the
+/// OpenTelemetry Collector's 20 MiB receive limit and the 4 MiB default message size of many
+/// gRPC-based backends behind OTLP/HTTP gateways.
+pub const DEFAULT_MAX_REQUEST_BYTES: usize = 4 << 20;
 
-impl FromStr for Protocol {
-    type Err = OtlpError;
-
-    /// Parses the `OTEL_EXPORTER_OTLP_PROTOCOL` values.
-    ///
-    /// ```
-    /// use agent_trace_exporters::otlp::Protocol;
-    /// assert_eq!("http/json".parse::<Protocol>().unwrap(), Protocol::HttpJson);
-    /// assert!("grpc".parse::<Protocol>().is_err());
-    /// ```
-    fn from_str(s: &str) -> Result<Self, OtlpError> {
-        match s.trim() {
-            "http/protobuf" => Ok(Protocol::HttpProtobuf),
-            "http/json" => Ok(Protocol::HttpJson),
-            other => Err(OtlpError::UnsupportedProtocol {
-                value: other.to_owned(),
-                var: None,
-            }),
-        }
-    }
-}
-
-/// Why an [`OtlpExporter`] could not be built.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum OtlpError {
-    /// An environment variable has a value the exporter cannot use.
-    #[error("{var}={value:?} is invalid: {reason}; fix or unset it")]
-    InvalidEnv {
-        /// The variable.
-        var: &'static str,
-        /// Its value.
-        value: String,
-        /// What is wrong.
-        reason: String,
-    },
-    /// A protocol other than `http/protobuf` or `http/json` (such as `grpc`).
-    #[error("OTLP protocol {value:?}{} is not supported: this exporter speaks OTLP/HTTP; use `http/protobuf` (default) or `http/json`, and point the endpoint at the collector's HTTP port (usually 4318)", var.map(|v| format!(" (from {v})")).unwrap_or_default())]
-    UnsupportedProtocol {
-        /// The value given.
-        value: String,
-        /// The environment variable it came from, if any.
-        var: Option<&'static str>,
-    },
-    /// The endpoint or a header cannot be used for the HTTP request (an invalid URL, https
-    /// without the `tls` feature, a header HTTP does not allow…); see [`HttpSetupError`].
-    #[error(transparent)]
-    Http(#[from] HttpSetupError),
-}
+/// The range [`OtlpExporterBuilder::max_request_bytes`] accepts (1 KiB to 64 MiB).
+const REQUEST_BYTES_RANGE: (usize, usize) = (1 << 10, 64 << 20);
 
 type Lookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
@@ -183,6 +148,7 @@ pub struct OtlpExporterBuilder {
     resource: Vec<(String, String)>,
     provider_name: Option<String>,
     include_sensitive_data: bool,
+    max_request_bytes: Option<usize>,
     env: Option<Lookup>,
 }
 
@@ -233,7 +199,9 @@ impl OtlpExporterBuilder {
         self
     }
 
-    /// The longest one request may take, connecting included (default 10 s).
+    /// The longest one request may take, connecting included (default 10 s; 1 ms to 1 h,
+    /// `Duration::ZERO` meaning no limit of the exporter's own, i.e. 1 h; a value outside is
+    /// replaced with a diagnostic naming it and the value used).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
@@ -261,6 +229,17 @@ impl OtlpExporterBuilder {
     /// hold personal data).
     pub fn include_sensitive_data(mut self, on: bool) -> Self {
         self.include_sensitive_data = on;
+        self
+    }
+
+    /// The largest request body in bytes (default [`DEFAULT_MAX_REQUEST_BYTES`], 4 MiB;
+    /// 1 KiB to 64 MiB, a value outside is clamped with a diagnostic). The encoded body before
+    /// gzip is measured. A batch whose request would be larger is sent as several requests; a
+    /// span that alone would be larger has its largest attribute values cut, each ending with
+    /// `…[truncated by agent-trace: K of N bytes kept]`. A collector that still answers 413
+    /// gets the request again in halves.
+    pub fn max_request_bytes(mut self, bytes: usize) -> Self {
+        self.max_request_bytes = Some(bytes);
         self
     }
 
@@ -295,23 +274,40 @@ impl OtlpExporterBuilder {
             Some(lookup) => config::from_lookup(lookup.as_ref())?,
             None => config::EnvConfig::default(),
         };
-        let url = self
-            .traces_endpoint
-            .or(env.traces_endpoint)
-            .unwrap_or_else(|| DEFAULT_TRACES_ENDPOINT.to_owned());
-        let url = http::parse_endpoint(&url)?;
+        let url = match (self.traces_endpoint, env.traces_endpoint) {
+            (Some(url), _) => http::parse_endpoint(&url)?,
+            // From the environment: an error names the variable.
+            (None, Some(url)) => http::parse_endpoint(&url).map_err(|e| {
+                let (var, value) = env.endpoint_source.clone().unwrap_or_default();
+                OtlpError::InvalidEnv {
+                    var,
+                    value: http::redact_url(&value),
+                    reason: e.to_string(),
+                }
+            })?,
+            (None, None) => http::parse_endpoint(DEFAULT_TRACES_ENDPOINT)?,
+        };
         let protocol = self.protocol.or(env.protocol).unwrap_or_default();
         let mut headers: HeaderMap = http::content_type(match protocol {
             Protocol::HttpProtobuf => "application/x-protobuf",
             Protocol::HttpJson => "application/json",
         });
-        for (name, value) in env.headers.iter().chain(&self.headers) {
+        for (var, name, value) in &env.headers {
+            http::insert_header(&mut headers, name, value, true).map_err(|e| {
+                OtlpError::InvalidEnv {
+                    var,
+                    value: format!("{name}=***"),
+                    reason: e.to_string(),
+                }
+            })?;
+        }
+        for (name, value) in &self.headers {
             http::insert_header(&mut headers, name, value, true)?;
         }
-        let timeout = self
-            .timeout
-            .or(env.timeout)
-            .unwrap_or(Duration::from_secs(10));
+        let timeout = match self.timeout {
+            Some(t) => http::checked_timeout("OtlpExporterBuilder::timeout", &format!("{t:?}"), t),
+            None => env.timeout.unwrap_or(Duration::from_secs(10)),
+        };
         let gzip = self.gzip.or(env.gzip).unwrap_or(false);
         let client = HttpClient::new(url, headers, timeout, gzip)?;
 
@@ -336,9 +332,25 @@ impl OtlpExporterBuilder {
             Some(p) if p.is_empty() => None,
             Some(p) => Some(p),
         };
+        let max_request_bytes = match self.max_request_bytes {
+            None => DEFAULT_MAX_REQUEST_BYTES,
+            Some(n) => {
+                let (lo, hi) = REQUEST_BYTES_RANGE;
+                let used = n.clamp(lo, hi);
+                if used != n {
+                    agent_trace::emit_diagnostic(agent_trace::Diagnostic {
+                        key: "bad_setting",
+                        message: format!("OtlpExporterBuilder::max_request_bytes({n}) is outside {lo} to {hi} bytes; using {used}"),
+                        count: 1,
+                    });
+                }
+                used
+            }
+        };
         Ok(OtlpExporter {
             client,
             protocol,
+            max_request_bytes,
             mapping: MappingConfig {
                 provider_name,
                 include_sensitive_data: self.include_sensitive_data,
@@ -348,8 +360,14 @@ impl OtlpExporterBuilder {
                     .collect(),
             },
             groups: Mutex::new(TraceGroups::default()),
+            progress: Mutex::new(None),
         })
     }
+}
+
+/// Locks `m`; a poisoned lock only means a panic elsewhere mid-update, the value is still usable.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Sends batches to an OTLP/HTTP collector; see the [module docs](self).
@@ -364,8 +382,12 @@ impl OtlpExporterBuilder {
 pub struct OtlpExporter {
     client: HttpClient,
     protocol: Protocol,
+    max_request_bytes: usize,
     mapping: MappingConfig,
     groups: Mutex<TraceGroups>,
+    /// The batch last sent in several parts and not completed: its fingerprint and how many of
+    /// its parts were delivered (skipped when it is offered again).
+    progress: Mutex<Option<(u64, usize)>>,
 }
 
 impl fmt::Debug for OtlpExporter {
@@ -373,6 +395,7 @@ impl fmt::Debug for OtlpExporter {
         f.debug_struct("OtlpExporter")
             .field("url", &self.client.shown_url())
             .field("protocol", &self.protocol)
+            .field("max_request_bytes", &self.max_request_bytes)
             .finish_non_exhaustive()
     }
 }
@@ -393,21 +416,85 @@ impl OtlpExporter {
         self.protocol
     }
 
-    fn encode(&self, batch: &[ExportItem]) -> Result<Vec<u8>, ExportError> {
-        let request = {
-            // A poisoned lock only means a panic elsewhere mid-insert; the table is still usable.
-            let mut groups = self
-                .groups
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            mapping::build_request(batch, &self.mapping, &mut groups)
-        };
+    /// The timeout of one request, after the checks of [`OtlpExporterBuilder::timeout`] and
+    /// `OTEL_EXPORTER_OTLP[_TRACES]_TIMEOUT`.
+    pub fn timeout(&self) -> Duration {
+        self.client.timeout()
+    }
+
+    /// Whether request bodies are gzipped.
+    pub fn gzip(&self) -> bool {
+        self.client.gzip()
+    }
+
+    /// The largest request body sent, in bytes.
+    pub fn max_request_bytes(&self) -> usize {
+        self.max_request_bytes
+    }
+
+    fn request(&self, batch: &[ExportItem]) -> ExportTraceServiceRequest {
+        mapping::build_request(batch, &self.mapping, &mut lock(&self.groups))
+    }
+
+    fn encode(&self, request: &ExportTraceServiceRequest) -> Result<Vec<u8>, ExportError> {
         match self.protocol {
             Protocol::HttpProtobuf => Ok(request.encode_to_vec()),
-            Protocol::HttpJson => serde_json::to_vec(&request).map_err(|e| {
+            Protocol::HttpJson => serde_json::to_vec(request).map_err(|e| {
                 ExportError::permanent(format!("could not encode the batch as OTLP JSON: {e}"))
             }),
         }
+    }
+
+    /// Sends one part (its spans, and its body if already encoded); on 413, sends it again in
+    /// halves, and a single span cut smaller. A span refused even then is left out and reported,
+    /// as an OTLP partial success would be.
+    async fn send_part(
+        &self,
+        shell: &split::Shell,
+        spans: Vec<Span>,
+        body: Option<Vec<u8>>,
+    ) -> Result<(), ExportError> {
+        let mut todo = vec![(spans, body)];
+        while let Some((mut spans, body)) = todo.pop() {
+            let body = match body {
+                Some(body) => body,
+                None => {
+                    let request = shell.with(spans);
+                    let body = self.encode(&request)?;
+                    spans = split::Shell::take(request);
+                    body
+                }
+            };
+            let sent = body.len();
+            let err = match self.client.post_status(body).await {
+                Ok(_) => continue,
+                Err(err) if err.status == Some(413) => err,
+                Err(err) => return Err(err.error),
+            };
+            if spans.len() > 1 {
+                let second = spans.split_off(spans.len() / 2);
+                // Popped in order: the first half first.
+                todo.push((second, None));
+                todo.push((spans, None));
+                continue;
+            }
+            let Some(mut span) = spans.pop() else {
+                continue;
+            };
+            if sent > 1024 && split::truncate(&mut span, sent / 2, self.protocol) {
+                todo.push((vec![span], None));
+                continue;
+            }
+            agent_trace::emit_diagnostic(agent_trace::Diagnostic {
+                key: "otlp_span_too_large",
+                message: format!(
+                    "the collector refused span {:?} as too large even at {sent} bytes ({}); it is left out, the rest of the batch is delivered; raise the collector's max_request_body_size",
+                    span.name, err.error
+                ),
+                count: 1,
+            });
+        }
+        Ok(())
     }
 }
 
@@ -416,13 +503,50 @@ impl TracingExporter for OtlpExporter {
         "otlp"
     }
 
+    /// Strips what this exporter never sends (see [`include_sensitive_data`](OtlpExporterBuilder::include_sensitive_data)),
+    /// so that a batch spooled to disk holds no more than the request would.
+    fn redact_for_spool(&self, item: &mut ExportItem) {
+        if let ExportItem::Span(span) = item {
+            mapping::redact(&mut span.data, self.mapping.include_sensitive_data);
+        }
+    }
+
     fn export<'a>(&'a self, batch: &'a [ExportItem]) -> BoxFuture<'a, Result<(), ExportError>> {
         Box::pin(async move {
             if batch.is_empty() {
                 return Ok(());
             }
-            let body = self.encode(batch)?;
-            self.client.post(body).await.map(|_| ())
+            let request = self.request(batch);
+            let body = self.encode(&request)?;
+            let (shell, spans) = split::Shell::split(request);
+            if body.len() <= self.max_request_bytes {
+                return self.send_part(&shell, spans, Some(body)).await;
+            }
+            let (parts, cut) = split::pack(&shell, spans, self.max_request_bytes, self.protocol);
+            if cut > 0 {
+                agent_trace::emit_diagnostic(agent_trace::Diagnostic {
+                    key: "otlp_span_truncated",
+                    message: format!(
+                        "{cut} span(s) were larger than max_request_bytes ({} bytes) alone; their largest attribute values were cut, with a marker",
+                        self.max_request_bytes
+                    ),
+                    count: cut as u64,
+                });
+            }
+            // A failure of a later part fails the batch, which the processor offers again whole
+            // (or replays from its spool): the parts delivered before are skipped then. Packing
+            // is deterministic, so the same batch makes the same parts.
+            let fingerprint = split::fingerprint(batch);
+            let done = match *lock(&self.progress) {
+                Some((f, done)) if f == fingerprint => done,
+                _ => 0,
+            };
+            for (i, part) in parts.into_iter().enumerate().skip(done) {
+                self.send_part(&shell, part, None).await?;
+                *lock(&self.progress) = Some((fingerprint, i + 1));
+            }
+            *lock(&self.progress) = None;
+            Ok(())
         })
     }
 }

@@ -268,7 +268,7 @@ impl BatchProcessorBuilder {
             })
             .collect();
         let path = dir.join(format!("{i}-{sub}"));
-        match spool::Spool::open(&path, self.spool_max_bytes) {
+        match spool::Spool::open(&path, self.spool_max_bytes, self.exporters[i].clone()) {
             Ok(s) => Some(s),
             Err(e) => {
                 emit(Diagnostic {

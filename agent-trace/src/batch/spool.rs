@@ -2,89 +2,104 @@
 //! files and replayed when the backend is back, also by a later process.
 //!
 //! Each batch is one segment `seg-<sequence>.jsonl`, written to a temporary file, synced, then
-//! renamed, so a crash leaves either the whole segment or none of it. The total size is capped;
-//! a batch that would pass the cap is refused (and counted as dropped by the caller).
+//! renamed, so a crash leaves either the whole segment or none of it. What survives real disks
+//! and deployments ([`dir`] has the layout):
+//! - **Privacy.** Before an item is written, the exporter removes what it never sends
+//!   ([`TracingExporter::redact_for_spool`]): with sensitive data off, prompts and tool results
+//!   never reach the disk.
+//! - **Damaged segments.** A line that does not parse (bytes that are not UTF-8, a torn write) is
+//!   skipped and counted as dropped when its segment is replayed; a segment file that cannot be
+//!   read at all is set aside as `….bad`, reported, and the rest of the spool is replayed.
+//! - **Two processes, one directory.** The directory is locked (fs4); a second process spools to
+//!   a sub-directory of its own, and segments left by a process that is gone are adopted and
+//!   replayed by the next one to open the spool.
+//! - **Undeletable segments.** A delivered segment that cannot be deleted is emptied instead (so
+//!   a restart does not send it again); if that fails too, a diagnostic says it will be sent
+//!   again.
+//! - **The size cap counts bytes on disk** (whole blocks, including set-aside files), not the
+//!   length of the JSON; a batch that would pass it is refused (and counted as dropped by the
+//!   caller).
+
+mod dir;
 
 use std::collections::VecDeque;
-use std::fs;
+use std::fs::{self, File};
 use std::io::{self, Write};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
+use crate::diag::RateLimited;
 use crate::model::ExportItem;
+use crate::processor::TracingExporter;
 
 struct Segment {
-    seq: u64,
     path: PathBuf,
     items: u64,
-    bytes: u64,
+    disk_bytes: u64,
 }
 
 pub(crate) struct Spool {
-    dir: PathBuf,
+    /// The directory this process writes to.
+    root: PathBuf,
+    /// Whether `root` is this process's own sub-directory (another process holds the main one).
+    private: bool,
+    /// The lock on `root`, held while the spool is open.
+    _lock: File,
     max_bytes: u64,
     segments: VecDeque<Segment>,
+    /// Bytes on disk: the segments' and those of files set aside as damaged.
     bytes: u64,
     next_seq: u64,
+    /// Segments skipped as unreadable when the spool was opened.
+    skipped: u64,
+    /// Removes what the exporter never sends before an item is written.
+    exporter: Arc<dyn TracingExporter>,
+    undeletable: RateLimited,
 }
 
 /// Why a batch could not be spooled.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum SpoolError {
-    #[error("the spool at {dir} is full ({bytes} of {max} bytes); raise spool_max_bytes or fix the backend")]
+    #[error("the spool at {dir} is full ({bytes} of {max} bytes on disk); raise spool_max_bytes or fix the backend")]
     Full { dir: String, bytes: u64, max: u64 },
     #[error("cannot write the spool at {dir}: {source}; check the directory's permissions and free space")]
     Io { dir: String, source: io::Error },
-}
-
-fn create_private_dir(dir: &Path) -> io::Result<()> {
-    let mut b = fs::DirBuilder::new();
-    b.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        b.mode(0o700);
-    }
-    b.create(dir)
+    #[error("exporter {exporter} panicked in redact_for_spool; the batch is not spooled, as it could hold data the exporter keeps off the wire")]
+    Redaction { exporter: String },
 }
 
 impl Spool {
-    /// Opens (or creates) the spool in `dir`, picking up segments left by an earlier process.
-    pub(crate) fn open(dir: &Path, max_bytes: u64) -> io::Result<Spool> {
-        create_private_dir(dir)?;
-        let mut segments = Vec::new();
-        for entry in fs::read_dir(dir)? {
-            let entry = entry?;
-            let name = entry.file_name();
-            let name = name.to_string_lossy();
-            if name.ends_with(".tmp") {
-                // A segment whose write did not finish: it was never acknowledged as spooled.
-                let _ = fs::remove_file(entry.path());
-                continue;
-            }
-            let Some(seq) = name
-                .strip_prefix("seg-")
-                .and_then(|s| s.strip_suffix(".jsonl"))
-                .and_then(|s| s.parse::<u64>().ok())
-            else {
-                continue;
-            };
-            let text = fs::read_to_string(entry.path())?;
-            segments.push(Segment {
-                seq,
-                path: entry.path(),
-                items: text.lines().filter(|l| !l.trim().is_empty()).count() as u64,
-                bytes: text.len() as u64,
-            });
-        }
-        segments.sort_by_key(|s| s.seq);
-        let next_seq = segments.last().map_or(0, |s| s.seq + 1);
-        let bytes = segments.iter().map(|s| s.bytes).sum();
+    /// Opens (or creates) the spool in `dir` for `exporter`, picking up segments left by an
+    /// earlier process (and by dead processes that shared the directory).
+    pub(crate) fn open(
+        dir: &Path,
+        max_bytes: u64,
+        exporter: Arc<dyn TracingExporter>,
+    ) -> io::Result<Spool> {
+        let opened = dir::open(dir)?;
+        let next_seq = opened.segments.last().map_or(0, |s| s.seq + 1);
+        let bytes = opened.bad_bytes + opened.segments.iter().map(|s| s.disk_bytes).sum::<u64>();
         Ok(Spool {
-            dir: dir.to_owned(),
+            root: opened.root,
+            private: opened.private,
+            _lock: opened.lock,
             max_bytes,
-            segments: segments.into(),
+            segments: opened
+                .segments
+                .into_iter()
+                .map(|s| Segment {
+                    path: s.path,
+                    items: s.items,
+                    disk_bytes: s.disk_bytes,
+                })
+                .collect(),
             bytes,
             next_seq,
+            skipped: opened.skipped,
+            exporter,
+            undeletable: RateLimited::new("spool_undeletable", Duration::from_secs(10)),
         })
     }
 
@@ -96,53 +111,90 @@ impl Spool {
         self.segments.is_empty()
     }
 
-    /// Appends a batch as one segment.
-    pub(crate) fn push(&mut self, batch: &[ExportItem]) -> Result<(), SpoolError> {
+    /// Segments skipped as unreadable when the spool was opened (each reported once).
+    #[allow(dead_code)]
+    pub(crate) fn skipped_segments(&self) -> u64 {
+        self.skipped
+    }
+
+    /// The batch as segment text: one JSON line per item, each redacted by the exporter first.
+    fn encode(&self, batch: &[ExportItem]) -> Result<String, SpoolError> {
         let mut text = String::new();
         for item in batch {
+            let mut item = item.clone();
+            let exporter = &self.exporter;
+            catch_unwind(AssertUnwindSafe(|| exporter.redact_for_spool(&mut item))).map_err(
+                |_| SpoolError::Redaction {
+                    exporter: exporter.name().to_owned(),
+                },
+            )?;
             // Records hold only strings, numbers and JSON values: serialization cannot fail.
-            if let Ok(line) = serde_json::to_string(item) {
+            if let Ok(line) = serde_json::to_string(&item) {
                 text.push_str(&line);
                 text.push('\n');
             }
         }
-        let len = text.len() as u64;
-        if self.bytes + len > self.max_bytes {
-            return Err(SpoolError::Full {
-                dir: self.dir.display().to_string(),
-                bytes: self.bytes,
-                max: self.max_bytes,
-            });
+        Ok(text)
+    }
+
+    /// Appends a batch as one segment.
+    pub(crate) fn push(&mut self, batch: &[ExportItem]) -> Result<(), SpoolError> {
+        let text = self.encode(batch)?;
+        let full = |bytes| SpoolError::Full {
+            dir: self.root.display().to_string(),
+            bytes,
+            max: self.max_bytes,
+        };
+        // A first check on the length rounded up to a 4 KiB block; the size on disk is checked
+        // once the file is written.
+        let estimate = (text.len() as u64).div_ceil(4096) * 4096;
+        if self.bytes + estimate > self.max_bytes {
+            return Err(full(self.bytes));
         }
         let seq = self.next_seq;
-        let path = self.dir.join(format!("seg-{seq:020}.jsonl"));
-        let tmp = self.dir.join(format!("seg-{seq:020}.jsonl.tmp"));
+        let path = self.root.join(dir::segment_name(seq));
+        let tmp = self.root.join(format!("{}.tmp", dir::segment_name(seq)));
         let io_err = |source| SpoolError::Io {
-            dir: self.dir.display().to_string(),
+            dir: self.root.display().to_string(),
             source,
         };
-        write_synced(&tmp, text.as_bytes()).map_err(io_err)?;
-        fs::rename(&tmp, &path).map_err(io_err)?;
+        let disk = match write_synced(&tmp, text.as_bytes()) {
+            Ok(disk) => disk,
+            Err(e) => {
+                let _ = fs::remove_file(&tmp);
+                return Err(io_err(e));
+            }
+        };
+        if self.bytes + disk > self.max_bytes {
+            let _ = fs::remove_file(&tmp);
+            return Err(full(self.bytes));
+        }
+        if let Err(e) = fs::rename(&tmp, &path) {
+            let _ = fs::remove_file(&tmp);
+            return Err(io_err(e));
+        }
         self.next_seq += 1;
-        self.bytes += len;
+        self.bytes += disk;
         self.segments.push_back(Segment {
-            seq,
             path,
             items: batch.len() as u64,
-            bytes: len,
+            disk_bytes: disk,
         });
         Ok(())
     }
 
-    /// Reads the oldest segment. Lines that do not parse (a damaged file) are skipped and
-    /// returned as a count.
+    /// Reads the oldest segment. Lines that do not parse (a damaged file, bytes that are not
+    /// UTF-8) are skipped and returned as a count.
     pub(crate) fn front(&self) -> Option<io::Result<(Vec<ExportItem>, u64)>> {
         let seg = self.segments.front()?;
-        Some(fs::read_to_string(&seg.path).map(|text| {
+        Some(fs::read(&seg.path).map(|bytes| {
             let mut items = Vec::new();
             let mut bad = 0;
-            for line in text.lines().filter(|l| !l.trim().is_empty()) {
-                match serde_json::from_str(line) {
+            for line in bytes.split(|b| *b == b'\n') {
+                if line.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                match serde_json::from_slice(line) {
                     Ok(item) => items.push(item),
                     Err(_) => bad += 1,
                 }
@@ -156,16 +208,56 @@ impl Spool {
         self.segments.front().map_or(0, |s| s.items)
     }
 
-    /// Deletes the oldest segment (after it was delivered).
+    /// Deletes the oldest segment (after it was delivered). One that cannot be deleted is
+    /// emptied, so that no later process sends it again; if even that fails, a diagnostic says
+    /// that its items will be sent again.
     pub(crate) fn pop_front(&mut self) {
-        if let Some(seg) = self.segments.pop_front() {
-            let _ = fs::remove_file(&seg.path);
-            self.bytes -= seg.bytes;
+        let Some(seg) = self.segments.pop_front() else {
+            return;
+        };
+        match fs::remove_file(&seg.path) {
+            Ok(()) => self.bytes = self.bytes.saturating_sub(seg.disk_bytes),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                self.bytes = self.bytes.saturating_sub(seg.disk_bytes);
+            }
+            Err(e) => {
+                let emptied = fs::OpenOptions::new()
+                    .write(true)
+                    .open(&seg.path)
+                    .and_then(|f| {
+                        f.set_len(0)?;
+                        f.sync_all()?;
+                        dir::disk_bytes(&f)
+                    });
+                let path = seg.path.display();
+                match emptied {
+                    Ok(left) => {
+                        self.bytes = self.bytes.saturating_sub(seg.disk_bytes) + left;
+                        self.undeletable.hit(1, |n| {
+                            format!("{n} delivered spool segment(s) could not be deleted (last: {path}: {e}); emptied instead, so they are not sent again; check the directory's permissions")
+                        });
+                    }
+                    Err(e2) => self.undeletable.hit(1, |n| {
+                        format!("{n} delivered spool segment(s) could be neither deleted nor emptied (last: {path}: {e}; {e2}); the next process to open the spool sends their {} item(s) again unless they are removed", seg.items)
+                    }),
+                }
+            }
         }
     }
 }
 
-fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
+impl Drop for Spool {
+    fn drop(&mut self) {
+        // A second process's own directory goes once it is empty; with batches left in it, it
+        // stays for the next process to adopt.
+        if self.private && self.segments.is_empty() {
+            dir::remove_if_empty(&self.root);
+        }
+    }
+}
+
+/// Writes and syncs a file; returns the bytes it takes on disk.
+fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<u64> {
     let mut opts = fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -175,41 +267,9 @@ fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
     }
     let mut f = opts.open(path)?;
     f.write_all(bytes)?;
-    f.sync_all()
+    f.sync_all()?;
+    dir::disk_bytes(&f)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::{SpanData, SpanRecord};
-    use crate::TraceId;
-
-    fn item() -> ExportItem {
-        let mut r = SpanRecord::new(TraceId::random(), None, SpanData::custom("s"));
-        // JSON keeps microseconds, as the OpenAI format does.
-        r.started_at = crate::Timestamp::from_unix_nanos(r.started_at.unix_nanos() / 1000 * 1000);
-        ExportItem::Span(r)
-    }
-
-    #[test]
-    fn keeps_order_across_reopen_and_respects_cap() {
-        let dir = std::env::temp_dir().join(format!("agent-trace-spool-{}", fastrand::u64(..)));
-        let mut s = Spool::open(&dir, 1 << 20).unwrap();
-        let a = vec![item(), item()];
-        let b = vec![item()];
-        s.push(&a).unwrap();
-        s.push(&b).unwrap();
-        fs::write(dir.join("seg-00000000000000000099.jsonl.tmp"), "partial").unwrap();
-        let mut s = Spool::open(&dir, 1 << 20).unwrap();
-        assert_eq!(s.items(), 3);
-        assert!(!dir.join("seg-00000000000000000099.jsonl.tmp").exists());
-        assert_eq!(s.front().unwrap().unwrap().0, a);
-        s.pop_front();
-        assert_eq!(s.front().unwrap().unwrap().0, b);
-        s.pop_front();
-        assert!(s.is_empty());
-        let mut tiny = Spool::open(&dir, 10).unwrap();
-        assert!(matches!(tiny.push(&a), Err(SpoolError::Full { .. })));
-        fs::remove_dir_all(&dir).unwrap();
-    }
-}
+mod tests;
