@@ -165,14 +165,17 @@ impl BatchProcessorBuilder {
     }
 
     /// Keeps batches that could not be delivered in this directory (one subdirectory per
-    /// exporter) and replays them when the backend is back, also after a restart.
+    /// exporter) and replays them when the backend is back, also after a restart. Each
+    /// exporter's directory is locked by the process using it; a second process pointed at
+    /// the same directory spools into a `proc-…` sub-directory of its own, and whoever opens
+    /// the spool next adopts and replays the segments of processes that are gone.
     pub fn spool_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.spool_dir = Some(dir.into());
         self
     }
 
-    /// The spool's size cap per exporter (default 256 MiB); past it, batches are dropped and
-    /// counted.
+    /// The spool's size cap per exporter in bytes on disk (default 256 MiB; whole blocks as
+    /// the file system allocates them); past it, batches are dropped and counted.
     pub fn spool_max_bytes(mut self, n: u64) -> Self {
         self.spool_max_bytes = n;
         self
