@@ -91,10 +91,16 @@ impl Histogram {
     }
 
     /// The `q` quantile (0..=1): the middle of the bucket holding it, kept within the observed
-    /// minimum and maximum. Zero when empty.
+    /// minimum and maximum (exactly the minimum for 0, the maximum for 1). Zero when empty.
     pub(crate) fn quantile(&self, q: f64) -> Duration {
         if self.count == 0 {
             return Duration::ZERO;
+        }
+        if q <= 0.0 {
+            return Duration::from_nanos(self.min_ns);
+        }
+        if q >= 1.0 {
+            return Duration::from_nanos(self.max_ns);
         }
         let rank = ((q.clamp(0.0, 1.0) * self.count as f64).ceil() as u64).max(1);
         let mut seen = 0;

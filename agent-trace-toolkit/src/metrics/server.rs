@@ -46,6 +46,20 @@ impl MetricsServer {
         Ok(MetricsServer { addr, task })
     }
 
+    /// Serves `metrics` on an already bound, non-blocking std listener, in a task of the
+    /// current runtime (call it inside one).
+    pub fn from_std(
+        listener: std::net::TcpListener,
+        metrics: MetricsProcessor,
+    ) -> io::Result<Self> {
+        let listener = TcpListener::from_std(listener)?;
+        let addr = listener.local_addr()?;
+        let task = tokio::spawn(async move {
+            let _ = serve(listener, metrics).await;
+        });
+        Ok(MetricsServer { addr, task })
+    }
+
     /// The address it listens on.
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
