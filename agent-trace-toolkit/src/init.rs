@@ -91,13 +91,7 @@ pub fn init_from_config(config: &Config) -> Result<Toolkit, InitError> {
     if !config.enabled {
         builder = builder.disabled();
     }
-    if let Some(batch) = batch_processor(config)? {
-        builder = builder.with_processor(Gate::new(
-            batch,
-            config.sampling.ratio,
-            config.privacy.include_sensitive_data,
-        ));
-    }
+    let batch = batch_processor(config)?;
     let metrics = config.metrics.enabled.then(|| {
         MetricsProcessor::with_limits(
             config.metrics.max_names_per_kind as usize,
@@ -117,6 +111,15 @@ pub fn init_from_config(config: &Config) -> Result<Toolkit, InitError> {
             guard = Some(logging::init(&logging_config(config)?)?);
         }
         builder = builder.with_processor(LoggingProcessor::new());
+    }
+    // The export pipeline last: the last processor may take each span record instead of
+    // cloning it.
+    if let Some(batch) = batch {
+        builder = builder.with_processor(Gate::new(
+            batch,
+            config.sampling.ratio,
+            config.privacy.include_sensitive_data,
+        ));
     }
     let provider = builder.build();
     agent_trace::set_global_provider(&provider);

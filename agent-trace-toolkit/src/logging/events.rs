@@ -21,8 +21,9 @@ use super::callsite;
 /// | hand-off | `agent.<from>` | | `INFO handed off to <to>` |
 /// | retry attempt, custom, guardrail, trace | `runtime` | `DEBUG` | `DEBUG` / `INFO` |
 ///
-/// A span that ends with an error logs `WARN … failed: <message>` — with `(attempt n/m)` when it
-/// ran inside an attempt of [`agent_trace::retry`] that was not the last — and `ERROR` otherwise.
+/// A span that ends with an error logs `WARN … failed: <message> (attempt n/m)` when it ran
+/// inside an attempt of [`agent_trace::retry`] that was not the last, `ERROR … failed` otherwise;
+/// each later attempt logs `INFO runtime - <name> attempt n/m after waiting <d>ms`.
 /// Inputs and outputs are never logged; only names, timings, token counts and error messages.
 ///
 /// The events reach whatever `tracing` subscriber is installed: yours (filter them with
@@ -133,12 +134,15 @@ impl TracingProcessor for LoggingProcessor {
                 .insert(span.id, a);
             if a.0 > 1 {
                 log("runtime", Level::INFO, Some(span), || {
-                    format!(
-                        "{} {}/{}",
-                        span.data.name().unwrap_or("retry attempt"),
-                        a.0,
-                        a.1
-                    )
+                    let name = span.data.name().unwrap_or("retry attempt");
+                    let delay = match &span.data {
+                        SpanData::Custom(c) => c.data.get("delay_ms").and_then(|v| v.as_u64()),
+                        _ => None,
+                    };
+                    match delay {
+                        Some(ms) => format!("{name} {}/{} after waiting {ms}ms", a.0, a.1),
+                        None => format!("{name} {}/{}", a.0, a.1),
+                    }
                 });
             }
             return;
@@ -176,6 +180,10 @@ impl TracingProcessor for LoggingProcessor {
         if let Some(err) = &span.error {
             let within = attempt.or_else(|| self.attempt_of(span));
             let (level, suffix) = match within {
+                // The attempt's own span: its tool or model already said why, at WARN.
+                Some((n, max)) if n < max && attempt.is_some() => {
+                    (Level::DEBUG, format!(" (attempt {n}/{max})"))
+                }
                 Some((n, max)) if n < max => (Level::WARN, format!(" (attempt {n}/{max})")),
                 Some((n, max)) => (Level::ERROR, format!(" (attempt {n}/{max})")),
                 None => (Level::ERROR, String::new()),

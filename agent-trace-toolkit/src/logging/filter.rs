@@ -61,7 +61,7 @@ impl LevelTree {
     pub fn with(mut self, logger: &str, level: LevelFilter) -> Self {
         self.entries.retain(|(l, _)| l != logger);
         self.entries.push((logger.to_owned(), level));
-        self.entries.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        self.entries.sort_by_key(|e| std::cmp::Reverse(e.0.len()));
         self
     }
 
