@@ -119,7 +119,13 @@ impl RotatingFile {
             })
             .map(|e| e.path())
             .collect();
-        found.sort();
+        // By stamp, then by the `-<n>` of files rotated within the same second (numerically).
+        found.sort_by_key(|p| {
+            let name = p.file_name().map(|n| n.to_string_lossy().into_owned());
+            let suffix = name.as_deref().and_then(|n| n.strip_prefix(&prefix)).unwrap_or("");
+            let (stamp, n) = suffix.split_once('-').unwrap_or((suffix, "0"));
+            (stamp.to_owned(), n.parse::<u64>().unwrap_or(0))
+        });
         found
     }
 
@@ -187,6 +193,24 @@ mod tests {
         // Only the last lines survive: the newest rotated file holds the lines just before.
         let last = std::fs::read_to_string(&path).unwrap();
         assert!(last.contains("line 19"));
+    }
+
+    #[test]
+    fn daily_rotation_starts_a_new_file_on_a_new_day() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("agent.log");
+        let mut f = RotatingFile::open(&path, Rotation::Daily, 1).unwrap();
+        writeln!(f, "today").unwrap();
+        writeln!(f, "still today").unwrap();
+        assert!(RotatingFile::rotated(&path).is_empty());
+        for day in ["yesterday", "the day before"] {
+            f.day = f.day.previous_day().unwrap(); // as if the last write was a day earlier
+            writeln!(f, "{day}").unwrap();
+        }
+        let rotated = RotatingFile::rotated(&path);
+        assert_eq!(rotated.len(), 1, "retention 1: {rotated:?}");
+        assert_eq!(std::fs::read_to_string(&rotated[0]).unwrap(), "yesterday\n");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "the day before\n");
     }
 
     #[test]
