@@ -122,7 +122,10 @@ impl RotatingFile {
         // By stamp, then by the `-<n>` of files rotated within the same second (numerically).
         found.sort_by_key(|p| {
             let name = p.file_name().map(|n| n.to_string_lossy().into_owned());
-            let suffix = name.as_deref().and_then(|n| n.strip_prefix(&prefix)).unwrap_or("");
+            let suffix = name
+                .as_deref()
+                .and_then(|n| n.strip_prefix(&prefix))
+                .unwrap_or("");
             let (stamp, n) = suffix.split_once('-').unwrap_or((suffix, "0"));
             (stamp.to_owned(), n.parse::<u64>().unwrap_or(0))
         });
