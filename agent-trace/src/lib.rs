@@ -72,6 +72,7 @@
 //! - `pipeline` (default): [`BatchProcessor`] with its export thread, retry, circuit breaker
 //!   and spool (pulls Tokio's runtime, `rtrb`, `backon`).
 //! - `tokio` (in `pipeline`): [`spawn`] and [`spawn_blocking`].
+//! - `retry` (default): [`retry`] and [`retry_when`], traced retries with backoff.
 //!
 //! A library that only instruments its code (spans, `#[traced]`, `.in_span()`) depends on
 //! `agent-trace` with `default-features = false` and leaves the pipeline to the application;
@@ -118,6 +119,8 @@ mod processor;
 pub mod propagation;
 mod provider;
 mod recording;
+#[cfg(feature = "retry")]
+mod retry;
 #[cfg(feature = "tokio")]
 mod runtime;
 mod span;
@@ -176,6 +179,8 @@ pub use provider::{
     TracerProviderBuilder, DEFAULT_DROP_TIMEOUT, EXIT_FLUSH_TIMEOUT,
 };
 pub use recording::Record;
+#[cfg(feature = "retry")]
+pub use retry::{retry, retry_when, Retry};
 #[cfg(feature = "tokio")]
 pub use runtime::{spawn, spawn_blocking};
 pub use span::Span;
