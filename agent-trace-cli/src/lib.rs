@@ -15,6 +15,7 @@
 pub mod analysis;
 pub mod assemble;
 pub mod commands;
+pub mod config_init;
 pub mod diff;
 pub mod follow;
 pub mod gantt;
@@ -59,4 +60,10 @@ pub enum CliError {
     /// The input held no trace.
     #[error("no traces found in the input")]
     NoTraces,
+    /// `config init` would produce a file that does not load (a flag's value is not allowed).
+    #[error("{0}")]
+    Config(String),
+    /// `config init -o FILE` where FILE exists, without `--force`.
+    #[error("`{0}` exists; pass --force to replace it, or choose another -o FILE")]
+    Exists(String),
 }

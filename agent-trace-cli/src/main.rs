@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use agent_trace_cli::commands::{self, Outcome};
+use agent_trace_cli::config_init::InitArgs;
 use agent_trace_cli::diff::Thresholds;
 use agent_trace_cli::CliError;
 
@@ -114,6 +115,18 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// The agent-trace.toml configuration file (read by agent_trace_toolkit::init).
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigAction {
+    /// Write a commented config file: every key with what it does, its environment variable
+    /// and what it accepts, set from these flags or to its default.
+    Init(InitArgs),
 }
 
 fn run(cli: Cli) -> Result<Outcome, CliError> {
@@ -169,6 +182,9 @@ fn run(cli: Cli) -> Result<Outcome, CliError> {
             &thresholds,
             common.quiet,
         ),
+        Command::Config {
+            action: ConfigAction::Init(args),
+        } => agent_trace_cli::config_init::init(&args),
     }
 }
 
