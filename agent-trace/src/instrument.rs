@@ -7,7 +7,7 @@
 //! fifth of the depth the same code reaches untraced. So only the outermost instrumented poll
 //! on the thread's stack catches; an inner level has a drop guard instead, which, when a panic
 //! unwinds through it, hands its span to the outermost level (the context was already
-//! restored by the guard of `Span::enter_for`). The outermost level ends those spans, innermost
+//! restored by the span's `Enter` guard). The outermost level ends those spans, innermost
 //! first, with the panic's message, then its own, and resumes the panic. If the panic is caught
 //! between two levels (a `catch_unwind` inside a span), the outermost level ends the handed-over
 //! spans when its poll returns, with the error "panicked" (the message did not reach it).
@@ -32,6 +32,9 @@ thread_local! {
     /// Spans of inner levels a panic unwound through, innermost first, waiting for the
     /// outermost level to end them with the panic's message.
     static UNWOUND: RefCell<Vec<Span>> = const { RefCell::new(Vec::new()) };
+    /// Whether [`UNWOUND`] may hold spans: a plain flag, so the outermost poll's check costs no
+    /// destructor registration check (`UNWOUND` has a destructor).
+    static HANDED_OVER: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Attaches spans and contexts to futures. Implemented for every future.
@@ -208,7 +211,7 @@ fn poll_outermost<F: Future>(
     DEPTH.with(|d| d.set(0));
     match polled {
         Ok(out) => {
-            if UNWOUND.with(|u| u.try_borrow().is_ok_and(|u| !u.is_empty())) {
+            if HANDED_OVER.with(Cell::get) {
                 end_unwound(None);
             }
             out
@@ -228,6 +231,7 @@ fn poll_outermost<F: Future>(
 #[cold]
 #[inline(never)]
 fn end_unwound(error: Option<&SpanError>) {
+    let _ = HANDED_OVER.try_with(|h| h.set(false));
     let spans = UNWOUND
         .try_with(|u| u.try_borrow_mut().map(|mut u| std::mem::take(&mut *u)))
         .ok()
@@ -298,6 +302,7 @@ impl InnerLevel<'_> {
         let _ = UNWOUND.try_with(|u| {
             if let Ok(mut u) = u.try_borrow_mut() {
                 u.push(span);
+                let _ = HANDED_OVER.try_with(|h| h.set(true));
             }
         });
     }
