@@ -310,7 +310,9 @@ async fn a_permanent_400_is_one_request_counted_as_dropped_and_never_spooled() {
         Some(dir.path()),
     );
     produce(&s.provider, 10);
-    s.provider.force_flush().await.unwrap();
+    // Returns (Ok, or an error saying items were dropped: what flush reports about drops is
+    // tested with the flush itself); what matters here is where the batch went.
+    let _ = s.provider.force_flush().await;
 
     let statuses: Vec<u16> = backend.seen.arrivals().iter().map(|a| a.1).collect();
     assert_eq!(statuses, [400], "one request, not retried");
