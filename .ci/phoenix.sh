@@ -35,6 +35,10 @@ free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
+# The check itself must be able to fail: it rejects no spans, a missing span or trace, a wrong
+# parent (synthetic data, no Phoenix needed).
+python3 "$ROOT/.ci/phoenix_check.py" --self-test || fail "phoenix_check.py accepts a wrong result"
+
 VENV=${PHOENIX_VENV:-$WORK/venv}
 if [[ ! -x "$VENV/bin/phoenix" ]]; then
     say "installing arize-phoenix into $VENV (this takes a few minutes)"

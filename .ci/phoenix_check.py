@@ -106,7 +106,53 @@ def check(spans, expect):
     return problems
 
 
+def synthetic_run(trace_id):
+    """The spans of one correct run, as Phoenix's REST API returns them (for --self-test)."""
+    ids = {}
+    spans = []
+    usage = iter(sorted(EXPECTED_USAGE, key=lambda u: u[1]))
+    for i, (name, parent) in enumerate(EXPECTED_TREE):
+        span_id = f"{trace_id}-{i}"
+        ids.setdefault(name, span_id)
+        attributes = {"gen_ai.conversation.id": f"conv-{trace_id}"}
+        if name.startswith("chat "):
+            model, tokens_in, tokens_out = next(u for u in usage if name.endswith(u[0]))
+            attributes.update({"gen_ai.request.model": model, "gen_ai.usage.input_tokens": tokens_in,
+                               "gen_ai.usage.output_tokens": tokens_out})
+        spans.append({"name": name, "context": {"trace_id": trace_id, "span_id": span_id},
+                      "parent_id": ids[parent] if parent else None, "attributes": attributes,
+                      "status_code": "ERROR" if name == "execute_tool issue_refund" and "ERROR" not in
+                      [s.get("status_code") for s in spans] else "OK"})
+    return spans
+
+
+def self_test():
+    """The check must pass on what a correct run stores and fail on anything less: no spans
+    (an example that exported nothing), one span missing, one trace missing, a wrong parent."""
+    good = synthetic_run("t1") + synthetic_run("t2")
+    expect = 2 * len(EXPECTED_TREE)
+    failures = []
+    if check(good, expect):
+        failures.append(f"a correct run is rejected: {check(good, expect)}")
+    bad_cases = {
+        "no spans": [],
+        "one span missing": good[:-1],
+        "one trace missing": good[: len(EXPECTED_TREE)],
+        "a wrong parent": [dict(s, parent_id=None) if i == 3 else s for i, s in enumerate(good)],
+    }
+    for what, spans in bad_cases.items():
+        if not check(spans, expect):
+            failures.append(f"{what} passes the check")
+    for f in failures:
+        print(f"phoenix_check: SELF-TEST FAILED: {f}", file=sys.stderr)
+    if not failures:
+        print(f"phoenix_check: self-test OK (1 good case, {len(bad_cases)} bad cases)")
+    return 1 if failures else 0
+
+
 def main():
+    if sys.argv[1:] == ["--self-test"]:
+        return self_test()
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--url", required=True)
     parser.add_argument("--project", required=True)

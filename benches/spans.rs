@@ -93,6 +93,23 @@ fn report_delivery() {
                 at.counts.traces()
             ),
         );
+        // Quick mode (and `cargo test --benches`) is CI's check that nothing goes uncounted:
+        // every item offered to the pipeline reached the exporter or is counted as dropped.
+        if quick() || !std::env::args().any(|a| a == "--bench") {
+            let e = &s.exporters[0];
+            let at_exporter = at.counts.spans() + at.counts.traces();
+            let counted = at_exporter
+                + s.dropped_queue_full
+                + s.dropped_after_shutdown
+                + e.dropped_export_failed;
+            let unaccounted = s.produced() as i64 - counted as i64;
+            assert!(
+                unaccounted == 0 && s.balanced() && at_exporter == e.exported,
+                "agent-trace: {unaccounted} item(s) unaccounted, balanced={}, {at_exporter} at the exporter: {s:?}",
+                s.balanced()
+            );
+            println!("agent-trace: unaccounted 0, balanced (checked)");
+        }
     }
     if let Some(counts) = LazyLock::get(&FASTRACE) {
         fastrace::flush();

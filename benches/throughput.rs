@@ -108,6 +108,14 @@ fn main() {
                 std::process::exit(1);
             };
             let r = Result_::parse(line);
+            // Quick mode (and `cargo test --benches`) is CI's check that agent-trace accounts
+            // for every item: exported, or counted as dropped, and its stats balanced.
+            if quick && system == "agent-trace" {
+                assert!(
+                    r.get("unaccounted") == "0" && r.get("note").contains("balanced=true"),
+                    "agent-trace does not account for every item: {line}"
+                );
+            }
             println!(
                 "{:<22} {:>10} {:>9.3} {:>12.0} {:>11} {:>11} {:>9} {:>7.2}% {:>10} {:>6.1} MB   {}",
                 system,

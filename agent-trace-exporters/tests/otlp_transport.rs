@@ -132,13 +132,14 @@ async fn connection_refused_and_timeout_are_transient() {
     r.answers
         .lock()
         .unwrap()
-        .push_back((200, vec![], String::new(), Duration::from_secs(5)));
+        .push_back((200, vec![], String::new(), Duration::from_secs(60)));
     let exporter = OtlpExporter::builder()
         .endpoint(&base)
         .timeout(Duration::from_millis(300))
         .build()
         .unwrap();
-    let started = std::time::Instant::now();
+    // The answer comes after a minute: an error saying the request timed out is the
+    // exporter's own timeout, without a bound on this machine's speed.
     let e = exporter
         .export(&batch(TraceId::random()))
         .await
@@ -147,7 +148,6 @@ async fn connection_refused_and_timeout_are_transient() {
         e.is_retryable() && e.to_string().contains("timed out"),
         "{e}"
     );
-    assert!(started.elapsed() < Duration::from_secs(3));
 }
 
 #[tokio::test]

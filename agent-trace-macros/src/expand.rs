@@ -229,15 +229,29 @@ pub(crate) fn expand(args: &TracedArgs, item: &ItemFn) -> syn::Result<TokenStrea
             }
         }
     };
-    let start = quote! {
-        let #mutability #span_ident = #private::start_span(
+    let start_call = quote! {
+        #private::start_span(
             #private::SpanKind::#kind,
             #name,
             #model,
             &[#(#tools),*],
             &[#(#handoffs),*],
             #output_type,
-        );
+        )
+    };
+    let start = quote! {
+        let #mutability #span_ident = #start_call;
+        #input_stmt
+    };
+    // In an `async fn`, the span is started out of line: inlined, its temporaries would take
+    // stack in the function's every poll, which in an async recursion is one frame per level.
+    let start_fn = private_ident("__at_start_span");
+    let start_async = quote! {
+        #[inline(never)]
+        fn #start_fn() -> #krate::Span {
+            #start_call
+        }
+        let #mutability #span_ident = #start_fn();
         #input_stmt
     };
 
@@ -269,7 +283,7 @@ pub(crate) fn expand(args: &TracedArgs, item: &ItemFn) -> syn::Result<TokenStrea
         Shape::Async => {
             let guarded = guarded_body(&item.block, ret, diverges);
             quote! {
-                #start
+                #start_async
                 #private::traced_future(#span_ident, async move #guarded, #on_return).await
                 #diverge
             }

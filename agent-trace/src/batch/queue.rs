@@ -9,10 +9,22 @@
 //! are reached too, and a busy producer wakes the export thread only when it must (a wake-up
 //! is a syscall). A ring
 //! outlives its thread: what a thread pushed before it exited is still drained (fastrace loses
-//! it). Pushes from a thread whose thread-locals are already torn down go to a small locked
-//! overflow list instead.
+//! it).
+//!
+//! ## Bursts: the overflow list and its global budget
+//! A thread whose ring is full does not drop at once: it spills into its queue's locked
+//! overflow list, borrowing one unit of a budget shared by every queue of the process
+//! ([`OVERFLOW_BUDGET`] items); the export thread gives the unit back as it drains the item.
+//! Only when the budget is spent is an item dropped (and counted). So a burst that outruns the
+//! export thread for a moment (5,000 conversations ending their spans at once on 4 workers) is
+//! absorbed, and the memory it can take stays bounded: rings of `max_queue_size` items per
+//! producing thread, plus at most [`OVERFLOW_BUDGET`] items for the whole process. Once a
+//! thread has spilled, its next items follow into the overflow list until the export thread
+//! has drained what it spilled, so one thread's items keep their order. Pushes from a thread
+//! whose thread-locals are already torn down go to the overflow list too.
 
 use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -40,7 +52,47 @@ struct Local {
     producer: Producer<ExportItem>,
     drops: Arc<RingDrops>,
     since_check: u32,
+    /// The overflow sequence number just past this thread's last spilled item (0: none
+    /// waiting). While the export thread has not drained that far, this thread keeps spilling
+    /// so its items stay in order.
+    spilled_until: u64,
     queue: Arc<Queue>,
+}
+
+/// Items every queue of the process may hold in its overflow list, all queues together: about
+/// 12 MiB of records (192 bytes each) plus what they point to (names, attributes). A burst
+/// that would need more drops the excess, counted in `dropped_queue_full`.
+pub(crate) const OVERFLOW_BUDGET: usize = 65_536;
+
+/// Units of [`OVERFLOW_BUDGET`] lent out now.
+static OVERFLOW_IN_USE: AtomicUsize = AtomicUsize::new(0);
+
+/// Takes one unit of the overflow budget; `false` when it is spent.
+fn borrow_one() -> bool {
+    OVERFLOW_IN_USE
+        .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |n| {
+            (n < OVERFLOW_BUDGET).then_some(n + 1)
+        })
+        .is_ok()
+}
+
+fn give_back(n: usize) {
+    if n > 0 {
+        OVERFLOW_IN_USE.fetch_sub(n, Ordering::AcqRel);
+    }
+}
+
+/// Items that did not fit in their thread's ring, oldest first. Sequence numbers count every
+/// item ever pushed: `pushed` is the next one, `drained` the first not yet drained.
+#[derive(Default)]
+struct Overflow {
+    items: VecDeque<ExportItem>,
+    pushed: u64,
+    drained: u64,
+    /// What `drained` must reach for a flush in progress.
+    flush_target: u64,
+    /// Items that found no ring and no budget (threads whose locals were torn down).
+    dropped: u64,
 }
 
 /// How often (in pushes) a producer looks at its ring's fill level.
@@ -75,9 +127,9 @@ pub(crate) struct Queue {
     /// A producer wakes the export thread once its ring holds this many items.
     wake_at: usize,
     registry: Mutex<Registry>,
-    overflow: Mutex<Vec<ExportItem>>,
-    overflow_pushed: AtomicU64,
-    overflow_dropped: AtomicU64,
+    overflow: Mutex<Overflow>,
+    /// `Overflow::drained`, readable by producers without the lock.
+    overflow_drained: AtomicU64,
     dropped_closed: AtomicU64,
     closed: AtomicBool,
     pub(crate) notify: Notify,
@@ -90,9 +142,8 @@ impl Queue {
             ring_capacity: ring_capacity.max(1),
             wake_at: wake_at.clamp(1, ring_capacity.max(1)),
             registry: Mutex::new(Registry::default()),
-            overflow: Mutex::new(Vec::new()),
-            overflow_pushed: AtomicU64::new(0),
-            overflow_dropped: AtomicU64::new(0),
+            overflow: Mutex::new(Overflow::default()),
+            overflow_drained: AtomicU64::new(0),
             dropped_closed: AtomicU64::new(0),
             closed: AtomicBool::new(false),
             notify: Notify::new(),
@@ -103,14 +154,18 @@ impl Queue {
         self.registry.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    fn overflow(&self) -> MutexGuard<'_, Overflow> {
+        self.overflow.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Stops accepting items; later pushes are counted as `dropped_closed`.
     pub(crate) fn close(&self) {
         self.closed.store(true, Ordering::SeqCst);
     }
 
     /// Enqueues the item `make` gives without blocking; `make` runs only once there is room
-    /// (so a span record left behind is dropped by its owner). Never fails: an item that does
-    /// not fit is counted as dropped.
+    /// (so a span record left behind is dropped by its owner). Never fails: an item that fits
+    /// neither in the ring nor in the overflow budget is counted as dropped.
     #[inline]
     pub(crate) fn push_with(self: &Arc<Self>, make: impl FnOnce() -> Option<ExportItem>) {
         if self.closed.load(Ordering::Relaxed) {
@@ -133,11 +188,20 @@ impl Queue {
                 }
             };
             let local = &mut locals[idx];
+            if local.spilled_until != 0 {
+                if local.spilled_until > self.overflow_drained.load(Ordering::Acquire) {
+                    // Older items of this thread still wait in the overflow list: follow them.
+                    if let Some(m) = make.take() {
+                        self.spill(local, m);
+                    }
+                    return;
+                }
+                local.spilled_until = 0;
+            }
             let Ok(mut chunk) = local.producer.write_chunk_uninit(1) else {
-                make = None;
-                let d = &local.drops.0;
-                d.store(d.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
-                self.notify.notify_one();
+                if let Some(m) = make.take() {
+                    self.spill(local, m);
+                }
                 return;
             };
             let (first, _) = chunk.as_mut_slices();
@@ -175,30 +239,74 @@ impl Queue {
             producer,
             drops,
             since_check: 0,
+            spilled_until: 0,
             queue: self.clone(),
         }
     }
 
-    fn push_overflow(&self, item: ExportItem) {
-        let mut o = self.overflow.lock().unwrap_or_else(|p| p.into_inner());
-        if o.len() >= self.ring_capacity {
-            self.overflow_dropped.fetch_add(1, Ordering::Relaxed);
-        } else {
-            o.push(item);
-            self.overflow_pushed.fetch_add(1, Ordering::Relaxed);
+    /// The ring of `local` is full, or its older items wait in the overflow list: the item goes
+    /// to the overflow list if the process's budget allows, else it is dropped and counted.
+    #[cold]
+    #[inline(never)]
+    fn spill(&self, local: &mut Local, make: impl FnOnce() -> Option<ExportItem>) {
+        if !borrow_one() {
+            if local.spilled_until == 0 {
+                // Nothing of this thread is waiting: the ring, if it has room again.
+                if let Ok(mut chunk) = local.producer.write_chunk_uninit(1) {
+                    let (first, _) = chunk.as_mut_slices();
+                    if let (Some(cell), Some(item)) = (first.first_mut(), make()) {
+                        cell.write(item);
+                        // SAFETY: the one slot of the chunk was initialized just above.
+                        unsafe { chunk.commit(1) };
+                    }
+                    return;
+                }
+            }
+            let d = &local.drops.0;
+            d.store(d.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+            self.notify.notify_one();
+            return;
         }
-        // The export thread's timer picks these up; wake it early only when they pile up.
-        if o.len() >= self.wake_at {
+        let Some(item) = make() else {
+            give_back(1);
+            return;
+        };
+        local.spilled_until = self.push_borrowed(item);
+    }
+
+    /// Appends an item whose budget unit is already taken; returns the sequence number just
+    /// past it.
+    fn push_borrowed(&self, item: ExportItem) -> u64 {
+        let mut o = self.overflow();
+        o.items.push_back(item);
+        o.pushed += 1;
+        let (until, len) = (o.pushed, o.items.len());
+        drop(o);
+        // The export thread's timer picks these up; wake it at the first and then now and then.
+        if len == 1 || len % 512 == 0 {
+            self.notify.notify_one();
+        }
+        until
+    }
+
+    /// A push from a thread whose locals are gone (it is exiting).
+    fn push_overflow(&self, item: ExportItem) {
+        if borrow_one() {
+            self.push_borrowed(item);
+        } else {
+            self.overflow().dropped += 1;
             self.notify.notify_one();
         }
     }
 
-    /// Marks what every ring holds now: a flush drains exactly that (see
+    /// Marks what every ring and the overflow list hold now: a flush drains exactly that (see
     /// [`Queue::drain_into`]), so producers that keep pushing cannot make it run forever.
     pub(crate) fn mark_flush(&self) {
         for ring in self.registry().rings.iter_mut() {
             ring.flush_target = ring.drained + ring.consumer.slots() as u64;
         }
+        let mut o = self.overflow();
+        o.flush_target = o.pushed;
     }
 
     /// Moves up to `max` queued items into `out`; returns how many. With `flushing`, only
@@ -240,23 +348,38 @@ impl Queue {
             keep
         });
         drop(guard);
-        // The overflow list after the rings: trace records end after their spans.
+        // The overflow list after the rings: a thread spills only what comes after what its
+        // ring holds, and trace records end after their spans.
         let room = max - (out.len() - start);
-        let mut o = self.overflow.lock().unwrap_or_else(|p| p.into_inner());
-        let n = o.len().min(room);
-        out.extend(o.drain(..n));
+        let mut o = self.overflow();
+        let mut n = o.items.len().min(room);
+        if flushing {
+            n = n.min(o.flush_target.saturating_sub(o.drained) as usize);
+        }
+        if n > 0 {
+            out.extend(o.items.drain(..n));
+            o.drained += n as u64;
+            self.overflow_drained.store(o.drained, Ordering::Release);
+            give_back(n);
+            // After a burst, give the memory back too.
+            if o.items.is_empty() && o.items.capacity() > 4096 {
+                o.items = VecDeque::new();
+            }
+        }
         out.len() - start
     }
 
     /// Current totals. `enqueued` counts every item accepted (rings and overflow).
     pub(crate) fn counts(&self) -> QueueCounts {
         let reg = self.registry();
+        let o = self.overflow();
         let mut c = QueueCounts {
-            enqueued: reg.retired_pushed + self.overflow_pushed.load(Ordering::Relaxed),
-            dropped_full: reg.retired_dropped_full + self.overflow_dropped.load(Ordering::Relaxed),
+            enqueued: reg.retired_pushed + o.pushed,
+            dropped_full: reg.retired_dropped_full + o.dropped,
             dropped_closed: self.dropped_closed.load(Ordering::Relaxed),
-            in_rings: 0,
+            in_rings: o.items.len() as u64,
         };
+        drop(o);
         for r in &reg.rings {
             let in_ring = r.consumer.slots() as u64;
             c.enqueued += r.drained + in_ring;
@@ -264,12 +387,15 @@ impl Queue {
             c.in_rings += in_ring;
         }
         drop(reg);
-        c.in_rings += self
-            .overflow
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .len() as u64;
         c
+    }
+}
+
+impl Drop for Queue {
+    fn drop(&mut self) {
+        // Items never drained (an export thread that could not start, a shutdown past its
+        // deadline) give their budget back.
+        give_back(self.overflow().items.len());
     }
 }
 
@@ -277,5 +403,94 @@ impl Drop for Local {
     fn drop(&mut self) {
         // The thread is exiting: make sure the export thread looks at what it left behind.
         self.queue.notify.notify_one();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{SpanData, SpanRecord};
+
+    fn item() -> ExportItem {
+        ExportItem::Span(SpanRecord::new(
+            crate::TraceId::random(),
+            None,
+            SpanData::custom("s"),
+        ))
+    }
+
+    fn span_id(i: &ExportItem) -> crate::SpanId {
+        match i {
+            ExportItem::Span(s) => s.id,
+            ExportItem::Trace(_) => unreachable!("only spans are pushed here"),
+        }
+    }
+
+    #[test]
+    fn a_full_ring_spills_into_the_overflow_list_and_keeps_the_threads_order() {
+        let q = Queue::new(16, 8);
+        let mut pushed = Vec::new();
+        let push = |q: &Arc<Queue>, pushed: &mut Vec<crate::SpanId>| {
+            let i = item();
+            pushed.push(span_id(&i));
+            q.push_with(|| Some(i));
+        };
+        for _ in 0..40 {
+            push(&q, &mut pushed);
+        }
+        let c = q.counts();
+        assert_eq!((c.enqueued, c.dropped_full, c.in_rings), (40, 0, 40));
+        // Part of the ring drained: the ring has room, but this thread's spilled items are
+        // still waiting, so the next item follows them.
+        let mut out = Vec::new();
+        assert_eq!(q.drain_into(&mut out, 10, false), 10);
+        push(&q, &mut pushed);
+        while q.drain_into(&mut out, 7, false) > 0 {}
+        let drained: Vec<_> = out.iter().map(span_id).collect();
+        assert_eq!(drained, pushed);
+        // Everything drained: the thread is back on its ring.
+        push(&q, &mut pushed);
+        assert_eq!(q.overflow().items.len(), 0);
+        assert_eq!(q.counts().in_rings, 1);
+    }
+
+    #[test]
+    fn past_the_global_budget_items_are_dropped_and_counted() {
+        let q = Queue::new(16, 8);
+        let total = 16 + OVERFLOW_BUDGET as u64 + 100;
+        for _ in 0..total {
+            q.push_with(|| Some(item()));
+        }
+        let c = q.counts();
+        // Other tests of this process may hold part of the budget at the same time.
+        assert!(c.enqueued <= 16 + OVERFLOW_BUDGET as u64, "{c:?}");
+        assert!(c.dropped_full >= 100, "{c:?}");
+        assert_eq!(c.enqueued + c.dropped_full, total, "{c:?}");
+        assert_eq!(c.in_rings, c.enqueued);
+        // Draining gives the budget back: the next burst is absorbed again.
+        let mut out = Vec::new();
+        while q.drain_into(&mut out, 4096, false) > 0 {
+            out.clear();
+        }
+        for _ in 0..100 {
+            q.push_with(|| Some(item()));
+        }
+        assert_eq!(q.counts().dropped_full, c.dropped_full);
+    }
+
+    #[test]
+    fn a_flush_drains_the_overflow_list_only_up_to_its_mark() {
+        let q = Queue::new(16, 8);
+        for _ in 0..30 {
+            q.push_with(|| Some(item()));
+        }
+        q.mark_flush();
+        for _ in 0..5 {
+            q.push_with(|| Some(item()));
+        }
+        let mut out = Vec::new();
+        while q.drain_into(&mut out, 4, true) > 0 {}
+        assert_eq!(out.len(), 30);
+        assert_eq!(q.counts().in_rings, 5);
     }
 }

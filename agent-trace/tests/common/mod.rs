@@ -164,3 +164,70 @@ pub fn span_count(items: &[ExportItem]) -> usize {
         .filter(|i| matches!(i, ExportItem::Span(_)))
         .count()
 }
+
+/// Set in a child process re-run by [`run_env_case`]: the name of the case it runs.
+pub const ENV_CASE: &str = "AGENT_TRACE_TEST_ENV_CASE";
+
+/// The variables the SDK reads from the environment; a child starts with none of them set.
+const SDK_VARS: [&str; 6] = [
+    "AGENT_TRACE_DISABLED",
+    "OTEL_SDK_DISABLED",
+    "OTEL_BSP_MAX_QUEUE_SIZE",
+    "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+    "OTEL_BSP_SCHEDULE_DELAY",
+    "OTEL_BSP_EXPORT_TIMEOUT",
+];
+
+/// In the child re-run by [`run_env_case`], the case it runs; `None` in the parent.
+pub fn env_case() -> Option<String> {
+    std::env::var(ENV_CASE).ok()
+}
+
+/// Runs `test` of this binary again, alone, in a child process whose environment has `var` set
+/// to `value` (unset with `None`) and none of the SDK's other variables: each value is read by
+/// a fresh process, as the SDK reads its environment once. Panics with the child's output if
+/// the child's checks failed.
+pub fn run_env_case(test: &str, var: &str, value: Option<&str>, case: &str) {
+    let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
+    cmd.args(["--exact", test, "--test-threads=1", "--nocapture"]);
+    for v in SDK_VARS {
+        cmd.env_remove(v);
+    }
+    if let Some(value) = value {
+        cmd.env(var, value);
+    }
+    let out = cmd.env(ENV_CASE, case).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{var}={value:?} (case {case}): the child failed: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The child ran the test (and not zero tests because of a wrong name).
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("1 passed"), "{var}={value:?}: {stdout}");
+}
+
+/// One `OTEL_BSP_*` case, in the child: the builder's default uses `field_shown` (as its Debug
+/// output shows it), a diagnostic naming `var` says the value used when `said` is given (and
+/// none when it is `None`), and spans still go through a default batch processor, all of them.
+pub fn check_bsp_case(var: &str, field_shown: &str, said: Option<&str>) {
+    let diagnostics = capture_diagnostics();
+    let builder = format!("{:?}", agent_trace::BatchProcessor::builder());
+    assert!(
+        builder.contains(field_shown),
+        "{field_shown} not in {builder}"
+    );
+    let (exporter, stats) = spans_through_default_batch(50);
+    assert_eq!(exporter.count(), 52, "{stats:?}");
+    assert!(stats.balanced(), "{stats:?}");
+    let diagnostics = diagnostics.lock().unwrap().clone();
+    let about_var: Vec<_> = diagnostics.iter().filter(|m| m.contains(var)).collect();
+    match said {
+        Some(text) => assert!(
+            about_var.iter().any(|m| m.contains(text)),
+            "no diagnostic about {var} says {text:?}: {diagnostics:?}"
+        ),
+        None => assert!(about_var.is_empty(), "{about_var:?}"),
+    }
+}

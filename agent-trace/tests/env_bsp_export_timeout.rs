@@ -1,0 +1,45 @@
+//! `OTEL_BSP_EXPORT_TIMEOUT`, good and bad values, each read by a process of its own: this binary runs its test
+//! again in a child process per value (the SDK reads its environment once per process). A good
+//! value is used as given and said nothing about; a bad one (out of range, not a number) is
+//! clamped or replaced by the default, with a warning that names the variable and the value
+//! used; spans go through either way.
+
+mod common;
+
+/// (case, value, what the builder's Debug output shows, what the warning says).
+const CASES: &[(&str, &str, &str, Option<&str>)] = &[
+    ("in_range", "10000", "export_timeout: 10s,", None),
+    ("zero", "0", "export_timeout: 1ms,", Some("using 1")),
+    (
+        "huge",
+        "99999999999",
+        "export_timeout: 3600s,",
+        Some("using 3600000"),
+    ),
+    (
+        "not_a_number",
+        "soon",
+        "export_timeout: 30s,",
+        Some("using the default 30000"),
+    ),
+];
+
+#[test]
+fn export_timeout_values() {
+    match common::env_case() {
+        Some(case) => {
+            let (_, _, shown, said) = CASES.iter().find(|c| c.0 == case).expect("known case");
+            common::check_bsp_case("OTEL_BSP_EXPORT_TIMEOUT", shown, *said);
+        }
+        None => {
+            for (case, value, _, _) in CASES {
+                common::run_env_case(
+                    "export_timeout_values",
+                    "OTEL_BSP_EXPORT_TIMEOUT",
+                    Some(value),
+                    case,
+                );
+            }
+        }
+    }
+}

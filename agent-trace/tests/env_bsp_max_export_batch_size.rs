@@ -1,0 +1,51 @@
+//! `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`, good and bad values, each read by a process of its own: this binary runs its test
+//! again in a child process per value (the SDK reads its environment once per process). A good
+//! value is used as given and said nothing about; a bad one (out of range, not a number) is
+//! clamped or replaced by the default, with a warning that names the variable and the value
+//! used; spans go through either way.
+
+mod common;
+
+/// (case, value, what the builder's Debug output shows, what the warning says).
+const CASES: &[(&str, &str, &str, Option<&str>)] = &[
+    ("in_range", "64", "max_batch_size: 64,", None),
+    ("zero", "0", "max_batch_size: 1,", Some("using 1")),
+    (
+        "huge",
+        "100000",
+        "max_batch_size: 65536,",
+        Some("using 65536"),
+    ),
+    (
+        "fraction",
+        "12.5",
+        "max_batch_size: 128,",
+        Some("using the default 128"),
+    ),
+    (
+        "empty",
+        "",
+        "max_batch_size: 128,",
+        Some("using the default 128"),
+    ),
+];
+
+#[test]
+fn max_export_batch_size_values() {
+    match common::env_case() {
+        Some(case) => {
+            let (_, _, shown, said) = CASES.iter().find(|c| c.0 == case).expect("known case");
+            common::check_bsp_case("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", shown, *said);
+        }
+        None => {
+            for (case, value, _, _) in CASES {
+                common::run_env_case(
+                    "max_export_batch_size_values",
+                    "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+                    Some(value),
+                    case,
+                );
+            }
+        }
+    }
+}

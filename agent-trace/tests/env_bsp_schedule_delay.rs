@@ -1,0 +1,45 @@
+//! `OTEL_BSP_SCHEDULE_DELAY`, good and bad values, each read by a process of its own: this binary runs its test
+//! again in a child process per value (the SDK reads its environment once per process). A good
+//! value is used as given and said nothing about; a bad one (out of range, not a number) is
+//! clamped or replaced by the default, with a warning that names the variable and the value
+//! used; spans go through either way.
+
+mod common;
+
+/// (case, value, what the builder's Debug output shows, what the warning says).
+const CASES: &[(&str, &str, &str, Option<&str>)] = &[
+    ("in_range", "250", "schedule_delay: 250ms,", None),
+    ("zero", "0", "schedule_delay: 1ms,", Some("using 1")),
+    (
+        "huge",
+        "99999999999",
+        "schedule_delay: 3600s,",
+        Some("using 3600000"),
+    ),
+    (
+        "with_a_unit",
+        "5s",
+        "schedule_delay: 5s,",
+        Some("using the default 5000"),
+    ),
+];
+
+#[test]
+fn schedule_delay_values() {
+    match common::env_case() {
+        Some(case) => {
+            let (_, _, shown, said) = CASES.iter().find(|c| c.0 == case).expect("known case");
+            common::check_bsp_case("OTEL_BSP_SCHEDULE_DELAY", shown, *said);
+        }
+        None => {
+            for (case, value, _, _) in CASES {
+                common::run_env_case(
+                    "schedule_delay_values",
+                    "OTEL_BSP_SCHEDULE_DELAY",
+                    Some(value),
+                    case,
+                );
+            }
+        }
+    }
+}
