@@ -228,8 +228,16 @@ async fn load(queue: usize, total: usize) -> agent_trace::BatchStats {
     for t in tasks {
         t.await.unwrap();
     }
-    provider.force_flush().await.unwrap();
+    let flushed = provider.force_flush().await;
     let s = batch.stats();
+    // The flush tells whether anything was dropped, and how much.
+    match flushed {
+        Ok(()) => assert_eq!(s.dropped_queue_full, 0, "{s:?}"),
+        Err(agent_trace::TraceError::Dropped { dropped, .. }) => {
+            assert_eq!(dropped, s.dropped_queue_full, "{s:?}")
+        }
+        Err(e) => panic!("{e}"),
+    }
     // Each of the 8 traces adds its record at start and at end.
     let produced = (total + 16) as u64;
     assert_eq!(s.produced(), produced, "{s:?}");

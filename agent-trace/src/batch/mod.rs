@@ -13,10 +13,13 @@
 //! (#868, #1395, #2071, #2715, #3176).
 //!
 //! ## Overload policy
-//! A span end never blocks and never allocates beyond its record. Each producing thread has a
-//! ring of `max_queue_size` items; when it is full, new items are dropped and counted
-//! (`dropped_queue_full`) and a rate-limited warning says how many. Items the exporters cannot
-//! take (hung lane) are counted as `dropped_export_failed`. Nothing is dropped without a count.
+//! A span end never blocks. Each producing thread has a ring of `max_queue_size` items; when it
+//! is full, new items spill into the queue's overflow list, which borrows from a budget of
+//! 65,536 items shared by the whole process (returned as the export thread drains), so a burst
+//! loses nothing at default settings. Only past that budget are items dropped, counted
+//! (`dropped_queue_full`), warned about (rate-limited) and reported by the next flush. Items the
+//! exporters cannot take (hung lane) are counted as `dropped_export_failed`. Nothing is dropped
+//! without a count.
 //!
 //! ## Isolation and bounds
 //! Each exporter runs on a lane of its own thread: one whose export never completes, or that
@@ -176,9 +179,9 @@ impl BatchProcessor {
     /// counted in [`stats`](Self::stats), each exporter named with its last reason; reported
     /// by one flush only), [`TraceError::Timeout`] (an exporter did not answer by the bound: a
     /// diagnostic names it) or [`TraceError::Failed`] (an exporter's own flush failed, or
-    /// several of these at once). Items dropped because a producing thread's queue was full
-    /// are counted in `dropped_queue_full` and warned about, but do not fail a flush: that is
-    /// the overload policy. Items kept in the spool are not dropped.
+    /// several of these at once). Items a producing thread could not queue (its ring full and
+    /// the process's overflow budget spent; counted in `dropped_queue_full`) are reported the
+    /// same way, as `Dropped`. Items kept in the spool are not dropped.
     pub async fn flush(&self) -> Result<(), TraceError> {
         if self.inner.shut_down.load(Ordering::SeqCst) {
             return Err(TraceError::ShutDown);

@@ -79,7 +79,8 @@ pub struct ExporterStats {
 pub struct BatchStats {
     /// Items (spans and traces) accepted into the queue.
     pub enqueued: u64,
-    /// Items refused because their thread's queue was full.
+    /// Items refused because their thread's queue was full and the process's overflow budget
+    /// was spent.
     pub dropped_queue_full: u64,
     /// Items ended after shutdown (ignored).
     pub dropped_after_shutdown: u64,

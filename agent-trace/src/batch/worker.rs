@@ -104,6 +104,8 @@ impl Worker {
     pub(crate) async fn run(self, mut commands: mpsc::UnboundedReceiver<Command>) {
         let mut buf: Vec<ExportItem> = Vec::with_capacity(self.max_batch_size);
         let mut reported_drops = 0;
+        // The queue's drops already reported by a flush.
+        let mut flushed_drops = 0;
         let mut poll = MIN_POLL;
         let mut oldest_partial: Option<Instant> = None;
         loop {
@@ -149,8 +151,12 @@ impl Worker {
                     self.pump_mode(&mut buf, true, true, Some(deadline)).await;
                     oldest_partial = None;
                     let asked = self.ask_lanes(LaneMsg::Flush);
+                    let queue_drops = self.queue.counts().dropped_full;
+                    let new_queue_drops = queue_drops.saturating_sub(flushed_drops);
+                    flushed_drops = queue_drops;
                     tokio::spawn(async move {
-                        reply.send(answer(asked, deadline, bound, "force_flush").await);
+                        let r = answer(asked, deadline, bound, "force_flush", new_queue_drops);
+                        reply.send(r.await);
                     });
                 }
                 Wake::Command(Command::Shutdown {
@@ -185,7 +191,7 @@ impl Worker {
         self.queue.close();
         self.pump(buf, true, Some(deadline)).await;
         let asked = self.ask_lanes(LaneMsg::Shutdown);
-        answer(asked, deadline, bound, "shutdown").await
+        answer(asked, deadline, bound, "shutdown", 0).await
     }
 
     /// Sends each lane a flush or shutdown request (never waiting) and notes its drops so far.
@@ -305,6 +311,7 @@ async fn answer(
     deadline: Instant,
     bound: Duration,
     what: &'static str,
+    queue_drops: u64,
 ) -> Result<(), TraceError> {
     let mut errors = Vec::new();
     let mut late = Vec::new();
@@ -324,8 +331,11 @@ async fn answer(
             }
         }
     }
-    let mut dropped = 0;
+    let mut dropped = queue_drops;
     let mut drops = Vec::new();
+    if queue_drops > 0 {
+        drops.push(format!("{queue_drops} item(s) dropped since the last flush because a producing thread's queue was full and the process's overflow budget was spent (counted in stats().dropped_queue_full; raise max_queue_size / OTEL_BSP_MAX_QUEUE_SIZE, or export faster)"));
+    }
     for a in &asked {
         let now = a.lane.counters.dropped.load(Ordering::Relaxed);
         a.lane.reported_drops.fetch_max(now, Ordering::Relaxed);
@@ -431,7 +441,7 @@ mod tests {
                                                  // The lane never answers: the flush ends by its deadline, naming the drop.
         let asked = w.ask_lanes(LaneMsg::Flush);
         let soon = Instant::now() + Duration::from_millis(50);
-        let r = answer(asked, soon, Duration::from_millis(50), "force_flush").await;
+        let r = answer(asked, soon, Duration::from_millis(50), "force_flush", 0).await;
         match r {
             Err(TraceError::Failed(text)) => {
                 assert!(text.contains("did not finish"), "{text}");
@@ -449,7 +459,7 @@ mod tests {
             }
         });
         let later = Instant::now() + Duration::from_secs(10);
-        let r = answer(asked, later, Duration::from_secs(10), "force_flush").await;
+        let r = answer(asked, later, Duration::from_secs(10), "force_flush", 0).await;
         assert_eq!(r, Ok(()));
         drop(w);
         lane.await.unwrap();
