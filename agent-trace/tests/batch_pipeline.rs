@@ -128,12 +128,12 @@ fn a_bad_exporter_never_stalls_the_good_one() {
         .with_processor(batch.clone())
         .build();
     work(&provider, 50);
-    let started = std::time::Instant::now();
-    let _ = provider.force_flush_blocking(Duration::from_secs(10));
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "flush waited on a hung exporter"
-    );
+    // The flush does not wait out its bound on the hung exporter (that would be a Timeout):
+    // it answers once each bad exporter gave its items up, and says how many.
+    match provider.force_flush_blocking(Duration::from_secs(60)) {
+        Err(agent_trace::TraceError::Dropped { dropped, .. }) => assert_eq!(dropped, 3 * 52),
+        other => panic!("expected the three bad exporters' drops, got {other:?}"),
+    }
     assert_eq!(span_count(&good.items()), 50);
     let s = batch.stats();
     for e in &s.exporters[1..] {
