@@ -50,10 +50,18 @@ fn spool_while_down(dir: &Path, spans: usize) {
 fn restart(dir: &Path) -> (usize, agent_trace::ExporterStats) {
     let e = TestExporter::new("backend");
     let batch = processor(&e, dir);
-    batch.force_flush_blocking(Duration::from_secs(20)).unwrap();
+    let flushed = batch.force_flush_blocking(Duration::from_secs(20));
     let s = batch.stats();
     assert!(s.balanced(), "{s:?}");
     let lane = s.exporters[0].clone();
+    // The flush reports exactly the items the replay had to give up (a damaged line).
+    match flushed {
+        Ok(()) => assert_eq!(lane.dropped_export_failed, 0, "{lane:?}"),
+        Err(agent_trace::TraceError::Dropped { dropped, .. }) => {
+            assert_eq!(dropped, lane.dropped_export_failed, "{lane:?}")
+        }
+        Err(e) => panic!("{e}"),
+    }
     assert_eq!(lane.in_spool, 0, "{lane:?}");
     (span_count(&e.items()), lane)
 }

@@ -148,6 +148,9 @@ impl Lane {
                     self.replay().await;
                     let r = self.flush_exporter(true).await;
                     self.panics.flush_report();
+                    // Release the spool (its directory lock) before answering: once shutdown
+                    // returns, the next processor or process may adopt what is left in it.
+                    self.spool = None;
                     let _ = reply.send(r);
                     return;
                 }
