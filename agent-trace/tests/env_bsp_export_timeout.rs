@@ -26,20 +26,5 @@ const CASES: &[(&str, &str, &str, Option<&str>)] = &[
 
 #[test]
 fn export_timeout_values() {
-    match common::env_case() {
-        Some(case) => {
-            let (_, _, shown, said) = CASES.iter().find(|c| c.0 == case).expect("known case");
-            common::check_bsp_case("OTEL_BSP_EXPORT_TIMEOUT", shown, *said);
-        }
-        None => {
-            for (case, value, _, _) in CASES {
-                common::run_env_case(
-                    "export_timeout_values",
-                    "OTEL_BSP_EXPORT_TIMEOUT",
-                    Some(value),
-                    case,
-                );
-            }
-        }
-    }
+    common::bsp_cases("export_timeout_values", "OTEL_BSP_EXPORT_TIMEOUT", CASES);
 }

@@ -32,20 +32,9 @@ const CASES: &[(&str, &str, &str, Option<&str>)] = &[
 
 #[test]
 fn max_export_batch_size_values() {
-    match common::env_case() {
-        Some(case) => {
-            let (_, _, shown, said) = CASES.iter().find(|c| c.0 == case).expect("known case");
-            common::check_bsp_case("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", shown, *said);
-        }
-        None => {
-            for (case, value, _, _) in CASES {
-                common::run_env_case(
-                    "max_export_batch_size_values",
-                    "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
-                    Some(value),
-                    case,
-                );
-            }
-        }
-    }
+    common::bsp_cases(
+        "max_export_batch_size_values",
+        "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+        CASES,
+    );
 }

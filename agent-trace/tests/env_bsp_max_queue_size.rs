@@ -33,20 +33,5 @@ const CASES: &[(&str, &str, &str, Option<&str>)] = &[
 
 #[test]
 fn max_queue_size_values() {
-    match common::env_case() {
-        Some(case) => {
-            let (_, _, shown, said) = CASES.iter().find(|c| c.0 == case).expect("known case");
-            common::check_bsp_case("OTEL_BSP_MAX_QUEUE_SIZE", shown, *said);
-        }
-        None => {
-            for (case, value, _, _) in CASES {
-                common::run_env_case(
-                    "max_queue_size_values",
-                    "OTEL_BSP_MAX_QUEUE_SIZE",
-                    Some(value),
-                    case,
-                );
-            }
-        }
-    }
+    common::bsp_cases("max_queue_size_values", "OTEL_BSP_MAX_QUEUE_SIZE", CASES);
 }

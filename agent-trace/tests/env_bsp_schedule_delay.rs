@@ -26,20 +26,5 @@ const CASES: &[(&str, &str, &str, Option<&str>)] = &[
 
 #[test]
 fn schedule_delay_values() {
-    match common::env_case() {
-        Some(case) => {
-            let (_, _, shown, said) = CASES.iter().find(|c| c.0 == case).expect("known case");
-            common::check_bsp_case("OTEL_BSP_SCHEDULE_DELAY", shown, *said);
-        }
-        None => {
-            for (case, value, _, _) in CASES {
-                common::run_env_case(
-                    "schedule_delay_values",
-                    "OTEL_BSP_SCHEDULE_DELAY",
-                    Some(value),
-                    case,
-                );
-            }
-        }
-    }
+    common::bsp_cases("schedule_delay_values", "OTEL_BSP_SCHEDULE_DELAY", CASES);
 }

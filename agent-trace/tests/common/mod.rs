@@ -231,3 +231,20 @@ pub fn check_bsp_case(var: &str, field_shown: &str, said: Option<&str>) {
         None => assert!(about_var.is_empty(), "{about_var:?}"),
     }
 }
+
+/// One `OTEL_BSP_*` variable's cases — (case, value, what the builder's Debug output shows,
+/// what the warning says) — each checked in a child process of its own: the parent runs the
+/// test `test` again once per case, the child checks its case.
+pub fn bsp_cases(test: &str, var: &str, cases: &[(&str, &str, &str, Option<&str>)]) {
+    match env_case() {
+        Some(case) => {
+            let (_, _, shown, said) = cases.iter().find(|c| c.0 == case).expect("known case");
+            check_bsp_case(var, shown, *said);
+        }
+        None => {
+            for (case, value, _, _) in cases {
+                run_env_case(test, var, Some(value), case);
+            }
+        }
+    }
+}
