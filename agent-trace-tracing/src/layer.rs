@@ -1,6 +1,7 @@
 //! The [`AgentTraceLayer`]: `tracing` spans in, agent-trace spans out.
 
 use std::cell::{Cell, RefCell};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use agent_trace::span_data::SpanData;
 use agent_trace::{
@@ -27,6 +28,14 @@ thread_local! {
     /// The agent-trace positions of the bridged `tracing` spans entered on this thread,
     /// innermost last.
     static ENTERED: RefCell<Vec<(Id, ContextGuard)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Bridged `tracing` spans alive in the process (all layers): while there are none, the
+/// callbacks of spans made outside any trace return after one load, without looking the span up.
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+fn none_live() -> bool {
+    LIVE.load(Ordering::Relaxed) == 0
 }
 
 /// Runs `f` with [`BUSY`] set.
@@ -334,18 +343,25 @@ where
         span.record_mut(|r| apply(r, rule, &self.rules, self.policy, values));
         let context = span.context();
         if let Some(s) = ctx.span(id) {
-            s.extensions_mut().insert(Bridged {
+            LIVE.fetch_add(1, Ordering::Relaxed);
+            let replaced = s.extensions_mut().replace(Bridged {
                 span,
                 context,
                 trace,
                 rule: rule_index,
                 events: 0,
             });
+            // A second bridge layer on the same registry: the later one wins, the earlier
+            // span ends here (`insert` would panic).
+            if let Some(old) = replaced {
+                LIVE.fetch_sub(1, Ordering::Relaxed);
+                busy(|| drop(old));
+            }
         }
     }
 
     fn on_record(&self, id: &Id, values: &Values_<'_>, ctx: LayerContext<'_, S>) {
-        if is_busy() {
+        if none_live() || is_busy() {
             return;
         }
         let Some(s) = ctx.span(id) else { return };
@@ -362,6 +378,9 @@ where
 
     fn on_follows_from(&self, id: &Id, follows: &Id, ctx: LayerContext<'_, S>) {
         // A link to a span already closed (or never bridged) cannot be resolved: ignored.
+        if none_live() {
+            return;
+        }
         let Some(target) = ctx.span(follows).and_then(|f| {
             let ext = f.extensions();
             let b = ext.get::<Bridged>()?;
@@ -377,6 +396,9 @@ where
     }
 
     fn on_enter(&self, id: &Id, ctx: LayerContext<'_, S>) {
+        if none_live() {
+            return;
+        }
         let Some(s) = ctx.span(id) else { return };
         let cx = match s.extensions().get::<Bridged>() {
             Some(b) => b.context.clone(),
@@ -397,7 +419,7 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: LayerContext<'_, S>) {
-        if is_busy() {
+        if none_live() || is_busy() {
             return;
         }
         let meta = event.metadata();
@@ -442,11 +464,15 @@ where
     }
 
     fn on_close(&self, id: Id, ctx: LayerContext<'_, S>) {
+        if none_live() {
+            return;
+        }
         let Some(s) = ctx.span(&id) else { return };
         let Some(mut b) = s.extensions_mut().remove::<Bridged>() else {
             return;
         };
         drop(s);
+        LIVE.fetch_sub(1, Ordering::Relaxed);
         let events = b.events;
         if events > 0 {
             b.span.record_mut(|r| {
