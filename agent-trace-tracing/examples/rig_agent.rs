@@ -62,7 +62,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing::subscriber::set_global_default(subscriber)?;
     agent_trace_tracing::install_diagnostics();
 
-    let answer = rig_fake::agent(addr)
+    let answer = rig_fake::agent(addr, rig_fake::Api::Responses)
         .prompt("What is the weather in Oslo, in Fahrenheit?")
         .max_turns(5)
         .await?;

@@ -3,7 +3,8 @@
 //! each with usage). The layer is the only tracing code: no agent-trace code in the agent.
 //! The JSONL file, the OTLP export and the console tree of the run are checked.
 //!
-//! Its own binary: it installs a global subscriber.
+//! Both of rig's OpenAI routes are run: the Responses API (its default) and Chat Completions.
+//! Each test has its own subscriber as the default of its (current-thread) runtime's thread.
 
 #[path = "../examples/support/rig_fake.rs"]
 mod rig_fake;
@@ -16,6 +17,7 @@ use agent_trace_exporters::console::ColorChoice;
 use agent_trace_exporters::otlp::{OtlpExporter, Protocol};
 use agent_trace_exporters::{ConsoleExporter, JsonlExporter};
 use agent_trace_tracing::AgentTraceLayer;
+use rig_fake::Api;
 use serde_json::Value;
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
@@ -49,8 +51,18 @@ fn attr(span: &Value, key: &str) -> Option<String> {
         .or_else(|| v["intValue"].as_i64().map(|i| i.to_string()))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_rig_agent_run_is_one_typed_trace_in_jsonl_otlp_and_console() {
+#[tokio::test]
+async fn a_rig_agent_run_on_the_responses_api_is_one_typed_trace() {
+    run_and_check(Api::Responses).await;
+}
+
+#[tokio::test]
+async fn a_rig_agent_run_on_chat_completions_is_one_typed_trace() {
+    run_and_check(Api::ChatCompletions).await;
+}
+
+/// Runs the agent on `api` and checks the JSONL file, the OTLP export and the console tree.
+async fn run_and_check(api: Api) {
     let (addr, received) = rig_fake::start_server().await;
     let dir = tempfile::tempdir().unwrap();
     let jsonl_path = dir.path().join("rig_agent.jsonl");
@@ -81,7 +93,7 @@ async fn a_rig_agent_run_is_one_typed_trace_in_jsonl_otlp_and_console() {
     let logs = tracing_subscriber::fmt::layer()
         .with_writer(std::io::sink)
         .with_filter(Targets::new().with_target("rig_agent", tracing::Level::INFO));
-    tracing::subscriber::set_global_default(
+    let _default = tracing::subscriber::set_default(
         tracing_subscriber::registry()
             .with(
                 AgentTraceLayer::builder()
@@ -91,10 +103,9 @@ async fn a_rig_agent_run_is_one_typed_trace_in_jsonl_otlp_and_console() {
                     .build(),
             )
             .with(logs),
-    )
-    .unwrap();
+    );
 
-    let answer = rig_fake::agent(addr)
+    let answer = rig_fake::agent(addr, api)
         .prompt("What is the weather in Oslo, in Fahrenheit?")
         .max_turns(5)
         .await
@@ -104,7 +115,17 @@ async fn a_rig_agent_run_is_one_typed_trace_in_jsonl_otlp_and_console() {
 
     // The model server saw three calls, the later ones carrying the tool results.
     let requests = received.model_requests.lock().unwrap().clone();
-    assert_eq!(requests.len(), 3);
+    assert_eq!(requests.len(), 3, "{api:?}");
+    // Each went to the route asked for (a Responses request has `input`, a Chat Completions
+    // one `messages`).
+    let field = match api {
+        Api::Responses => "input",
+        Api::ChatCompletions => "messages",
+    };
+    assert!(
+        requests.iter().all(|r| r.get(field).is_some()),
+        "{requests:#?}"
+    );
 
     // JSONL: one trace, an agent span whose children are, in order, generation, function,
     // generation, function, generation.

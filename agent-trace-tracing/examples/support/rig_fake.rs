@@ -1,6 +1,7 @@
-//! A local OpenAI-compatible server (Responses API, `POST /v1/responses`, rig's default route)
-//! with canned replies, an OTLP collector on the same port, and a rig agent with two tools.
-//! Shared by the `rig_agent` example and the end-to-end test.
+//! A local OpenAI-compatible server with canned replies — the Responses API
+//! (`POST /v1/responses`, rig 0.44's default route for OpenAI) and Chat Completions
+//! (`POST /v1/chat/completions`) — an OTLP collector on the same port, and a rig agent with two
+//! tools. Shared by the `rig_agent` example and the end-to-end test.
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
@@ -8,7 +9,8 @@ use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::routing::post;
-use rig_agent::prelude::{Agent, AgentBuilder};
+use rig_agent::prelude::{Agent, AgentBuilder, DynModel};
+use rig_core::operation::Completion;
 use rig_core::providers::openai::OpenAIConfig;
 use rig_core::tool::PortableTool;
 use serde::Deserialize;
@@ -16,6 +18,15 @@ use serde_json::{json, Value};
 
 /// The model the agent asks for.
 pub const MODEL: &str = "gpt-4o-mini";
+
+/// Which OpenAI API the agent's model calls.
+#[derive(Debug, Clone, Copy)]
+pub enum Api {
+    /// `POST /v1/responses` (rig's default for OpenAI).
+    Responses,
+    /// `POST /v1/chat/completions`.
+    ChatCompletions,
+}
 
 /// What the local server received.
 #[derive(Clone, Default)]
@@ -71,6 +82,53 @@ fn reply(tool_results: usize) -> Value {
     })
 }
 
+/// The same three replies in the Chat Completions shape.
+fn chat_reply(tool_results: usize) -> Value {
+    let call = |id: &str, name: &str, arguments: &str| {
+        json!({
+            "role": "assistant", "content": null,
+            "tool_calls": [{"id": id, "type": "function",
+                            "function": {"name": name, "arguments": arguments}}]
+        })
+    };
+    let (message, finish, usage) = match tool_results {
+        0 => (
+            call("call_weather", "get_weather", "{\"city\":\"Oslo\"}"),
+            "tool_calls",
+            (42, 11),
+        ),
+        1 => (
+            call("call_convert", "to_fahrenheit", "{\"celsius\":21.0}"),
+            "tool_calls",
+            (63, 9),
+        ),
+        _ => (
+            json!({"role": "assistant", "content": "It is sunny in Oslo, 69.8°F."}),
+            "stop",
+            (88, 14),
+        ),
+    };
+    json!({
+        "id": format!("chatcmpl-{}", tool_results + 1),
+        "object": "chat.completion",
+        "created": 1_764_547_200,
+        "model": MODEL,
+        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+        "usage": {
+            "prompt_tokens": usage.0,
+            "completion_tokens": usage.1,
+            "total_tokens": usage.0 + usage.1
+        }
+    })
+}
+
+fn count_chat_tool_results(request: &Value) -> usize {
+    request["messages"]
+        .as_array()
+        .map(|m| m.iter().filter(|m| m["role"] == "tool").count())
+        .unwrap_or(0)
+}
+
 fn count_tool_results(request: &Value) -> usize {
     request["input"]
         .as_array()
@@ -87,7 +145,20 @@ fn count_tool_results(request: &Value) -> usize {
 pub async fn start_server() -> (SocketAddr, Received) {
     let received = Received::default();
     let (models, otlp) = (received.model_requests.clone(), received.otlp.clone());
+    let chat_models = models.clone();
     let app = axum::Router::new()
+        .route(
+            "/v1/chat/completions",
+            post(move |body: Bytes| {
+                let models = chat_models.clone();
+                async move {
+                    let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                    let answer = chat_reply(count_chat_tool_results(&request));
+                    models.lock().unwrap().push(request);
+                    axum::Json(answer)
+                }
+            }),
+        )
         .route(
             "/v1/responses",
             post(move |body: Bytes| {
@@ -188,13 +259,18 @@ impl PortableTool for ToFahrenheit {
     }
 }
 
-/// The agent: rig's OpenAI client (default route: the Responses API) pointed at the local
-/// server, two tools, content telemetry on. No agent-trace code in it.
-pub fn agent(addr: SocketAddr) -> Agent {
+/// The agent: rig's OpenAI client pointed at the local server, on `api`, two tools, content
+/// telemetry on. No agent-trace code in it.
+pub fn agent(addr: SocketAddr, api: Api) -> Agent {
     let openai = OpenAIConfig::new("test-key")
         .with_base_url(format!("http://{addr}/v1"))
         .client();
-    AgentBuilder::new(openai.completion(MODEL))
+    let model: DynModel<Completion> = match api {
+        // `completion` takes the dialect's default route: the Responses API for OpenAI.
+        Api::Responses => openai.completion(MODEL).into(),
+        Api::ChatCompletions => openai.chat(MODEL).into(),
+    };
+    AgentBuilder::new(model)
         .name("weather-agent")
         .preamble("You answer weather questions with the tools.")
         .tool(GetWeather)
