@@ -270,3 +270,50 @@ async fn run_and_check(api: Api) {
         assert!(tree.contains(line), "{line:?} not in\n{tree}");
     }
 }
+
+/// A tool that fails in a real rig run: rig records `gen_ai.tool.call.outcome = "error"` and
+/// `gen_ai.tool.error.type` on its `execute_tool` span, which becomes the function span's
+/// error; the run goes on (the model gets the error as the tool's result).
+#[tokio::test]
+async fn a_failed_rig_tool_is_a_failed_function_span() {
+    let (addr, _received) = rig_fake::start_server().await;
+    let spans = agent_trace::testing::CollectingProcessor::new();
+    let provider = TracerProvider::builder()
+        .with_processor(spans.clone())
+        .build();
+    let _default = tracing::subscriber::set_default(
+        tracing_subscriber::registry().with(
+            AgentTraceLayer::builder()
+                .root_traces(true)
+                .provider(&provider)
+                .build(),
+        ),
+    );
+    rig_fake::agent(addr, Api::Responses)
+        .prompt(format!(
+            "What is the weather in {}?",
+            rig_fake::UNKNOWN_CITY
+        ))
+        .max_turns(5)
+        .await
+        .unwrap();
+
+    let recorded = spans.spans();
+    let functions: Vec<_> = recorded
+        .iter()
+        .filter(|s| s.data.kind() == agent_trace::SpanKind::Function)
+        .collect();
+    assert_eq!(functions.len(), 2, "{recorded:#?}");
+    assert_eq!(functions[0].data.name(), Some("get_weather"));
+    let error = functions[0]
+        .error
+        .as_ref()
+        .unwrap_or_else(|| panic!("the failed tool has no error: {:#?}", functions[0]));
+    assert!(error.message.starts_with("error: "), "{error:?}");
+    assert!(functions[1].error.is_none(), "{:#?}", functions[1]);
+    // Sensitive data off (the default): no arguments or results in the spans.
+    assert!(functions.iter().all(|f| matches!(
+        &f.data,
+        agent_trace::span_data::SpanData::Function(d) if d.input.is_none() && d.output.is_none()
+    )));
+}

@@ -37,14 +37,27 @@ pub struct Received {
     pub otlp: Arc<Mutex<Vec<Value>>>,
 }
 
+/// A city [`GetWeather`] fails for; a prompt naming it gets a lookup of it.
+pub const UNKNOWN_CITY: &str = "Atlantis";
+
+/// The city the first tool call asks about: [`UNKNOWN_CITY`] when the prompt names it.
+fn city_of(request: &Value) -> &'static str {
+    if request.to_string().contains(UNKNOWN_CITY) {
+        UNKNOWN_CITY
+    } else {
+        "Oslo"
+    }
+}
+
 /// The canned reply to the n-th model call of a run, told by how many tool results the
 /// request carries: a weather lookup, then a unit conversion, then the answer.
-fn reply(tool_results: usize) -> Value {
+fn reply(tool_results: usize, city: &str) -> Value {
     let (output, usage) = match tool_results {
         0 => (
             json!([{
                 "type": "function_call", "id": "fc_1", "call_id": "call_weather",
-                "name": "get_weather", "arguments": "{\"city\":\"Oslo\"}", "status": "completed"
+                "name": "get_weather", "arguments": json!({"city": city}).to_string(),
+                "status": "completed"
             }]),
             (42, 11),
         ),
@@ -83,7 +96,7 @@ fn reply(tool_results: usize) -> Value {
 }
 
 /// The same three replies in the Chat Completions shape.
-fn chat_reply(tool_results: usize) -> Value {
+fn chat_reply(tool_results: usize, city: &str) -> Value {
     let call = |id: &str, name: &str, arguments: &str| {
         json!({
             "role": "assistant", "content": null,
@@ -93,7 +106,11 @@ fn chat_reply(tool_results: usize) -> Value {
     };
     let (message, finish, usage) = match tool_results {
         0 => (
-            call("call_weather", "get_weather", "{\"city\":\"Oslo\"}"),
+            call(
+                "call_weather",
+                "get_weather",
+                &json!({"city": city}).to_string(),
+            ),
             "tool_calls",
             (42, 11),
         ),
@@ -153,7 +170,7 @@ pub async fn start_server() -> (SocketAddr, Received) {
                 let models = chat_models.clone();
                 async move {
                     let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-                    let answer = chat_reply(count_chat_tool_results(&request));
+                    let answer = chat_reply(count_chat_tool_results(&request), city_of(&request));
                     models.lock().unwrap().push(request);
                     axum::Json(answer)
                 }
@@ -165,7 +182,7 @@ pub async fn start_server() -> (SocketAddr, Received) {
                 let models = models.clone();
                 async move {
                     let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-                    let answer = reply(count_tool_results(&request));
+                    let answer = reply(count_tool_results(&request), city_of(&request));
                     models.lock().unwrap().push(request);
                     axum::Json(answer)
                 }
@@ -227,6 +244,9 @@ impl PortableTool for GetWeather {
     }
 
     async fn call(&self, args: City) -> Result<Value, ToolFailed> {
+        if args.city == UNKNOWN_CITY {
+            return Err(ToolFailed(format!("no weather station in {}", args.city)));
+        }
         Ok(json!({"city": args.city, "sky": "sunny", "celsius": 21.0}))
     }
 }
