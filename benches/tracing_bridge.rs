@@ -134,7 +134,10 @@ fn report() {
         .force_flush_blocking(std::time::Duration::from_secs(60));
     let _ = OTEL.provider.force_flush();
     println!();
-    println!("delivery (spans made inside a trace vs spans that reached the exporter):");
+    println!("delivery (spans made inside a trace vs spans that reached the exporter; the");
+    println!(
+        "tracing-opentelemetry exporter also gets its open root spans and the no-trace spans):"
+    );
     for (name, made, exported) in [
         ("agent-trace bridge", &MADE_BRIDGE, &EXPORTED_BRIDGE),
         ("tracing-opentelemetry", &MADE_OTEL, &EXPORTED_OTEL),
