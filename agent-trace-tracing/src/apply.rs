@@ -3,13 +3,15 @@
 use agent_trace::span_data::SpanData;
 use agent_trace::{Name, SpanError, SpanRecord, Usage};
 use serde_json::{Map, Value};
+use smallvec::SmallVec;
 use tracing_core::field::{Field, Visit};
 
 use crate::rules::{Rule, Rules, Slot};
 
-/// The values of one `new_span` or `record` call, in field order.
+/// The values of one `new_span` or `record` call, in field order (up to eight without a heap
+/// allocation).
 #[derive(Default)]
-pub(crate) struct Values(pub(crate) Vec<(&'static str, Value)>);
+pub(crate) struct Values(pub(crate) SmallVec<[(&'static str, Value); 8]>);
 
 impl Values {
     pub(crate) fn get(&self, field: &str) -> Option<&Value> {
