@@ -1,0 +1,497 @@
+//! The [`AgentTraceLayer`]: `tracing` spans in, agent-trace spans out.
+
+use std::cell::{Cell, RefCell};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use agent_trace::span_data::SpanData;
+use agent_trace::{
+    current_span, Context, ContextGuard, Record, Span, SpanError, SpanLink, Trace, TracerProvider,
+};
+use tracing_core::span::{Attributes, Id, Record as Values_};
+use tracing_core::{Event, Level, Subscriber};
+use tracing_subscriber::layer::Context as LayerContext;
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::Layer;
+
+use crate::apply::{apply, find_rule, initial_data, Policy, Values};
+use crate::rules::{Rule, Rules};
+
+/// The target of the SDK's own diagnostics, and of nothing the bridge turns into spans.
+pub const DIAGNOSTICS_TARGET: &str = "agent_trace";
+
+thread_local! {
+    /// Set while this thread runs agent-trace code on the bridge's behalf (starting or ending a
+    /// span or trace, which runs processors and exporters) or emits a diagnostic: `tracing`
+    /// spans and events made meanwhile are not bridged, so an exporter or a diagnostic that
+    /// uses `tracing` never feeds back into the trace.
+    static BUSY: Cell<bool> = const { Cell::new(false) };
+    /// The agent-trace positions of the bridged `tracing` spans entered on this thread,
+    /// innermost last.
+    static ENTERED: RefCell<Vec<(Id, ContextGuard)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Bridged `tracing` spans alive in the process (all layers): while there are none, the
+/// callbacks of spans made outside any trace return after one load, without looking the span up.
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+fn none_live() -> bool {
+    LIVE.load(Ordering::Relaxed) == 0
+}
+
+/// Runs `f` with [`BUSY`] set.
+pub(crate) fn busy<R>(f: impl FnOnce() -> R) -> R {
+    struct Reset(bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            BUSY.with(|b| b.set(self.0));
+        }
+    }
+    let _reset = Reset(BUSY.with(|b| b.replace(true)));
+    f()
+}
+
+fn is_busy() -> bool {
+    BUSY.with(Cell::get)
+}
+
+/// What the bridge keeps in a `tracing` span's extensions.
+struct Bridged {
+    span: Span,
+    /// The position under `span`, made current while the `tracing` span is entered.
+    context: Context,
+    /// The trace this span started (root switch), ended after the span.
+    trace: Option<Trace>,
+    /// The rule that typed it (an index into the layer's rules).
+    rule: Option<usize>,
+    /// Events seen inside it.
+    events: u64,
+}
+
+/// A [`tracing_subscriber::Layer`] that turns `tracing` spans into agent-trace spans: typed by
+/// [`Rules`], nested both ways with agent-trace's own spans. See the [crate docs](crate).
+///
+/// ```
+/// use tracing_subscriber::layer::SubscriberExt;
+/// let subscriber = tracing_subscriber::registry().with(agent_trace_tracing::AgentTraceLayer::new());
+/// # drop(subscriber);
+/// ```
+pub struct AgentTraceLayer {
+    rules: Rules,
+    policy: Policy,
+    root_traces: bool,
+    provider: Option<TracerProvider>,
+    event_level: Level,
+}
+
+impl std::fmt::Debug for AgentTraceLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentTraceLayer")
+            .field("rules", &self.rules.len())
+            .field("include_sensitive_data", &self.policy.sensitive)
+            .field("root_traces", &self.root_traces)
+            .finish()
+    }
+}
+
+impl Default for AgentTraceLayer {
+    fn default() -> Self {
+        AgentTraceLayer::new()
+    }
+}
+
+impl AgentTraceLayer {
+    /// The layer with the GenAI rules, sensitive data off and the root switch off.
+    ///
+    /// ```
+    /// let layer = agent_trace_tracing::AgentTraceLayer::new();
+    /// # drop(layer);
+    /// ```
+    pub fn new() -> AgentTraceLayer {
+        AgentTraceLayer::builder().build()
+    }
+
+    /// A builder, to add rules, switch sensitive data or root traces on.
+    ///
+    /// ```
+    /// let layer = agent_trace_tracing::AgentTraceLayer::builder().root_traces(true).build();
+    /// # drop(layer);
+    /// ```
+    pub fn builder() -> AgentTraceLayerBuilder {
+        AgentTraceLayerBuilder {
+            own: Rules::new(),
+            defaults: Some(Rules::genai()),
+            sensitive: false,
+            root_traces: false,
+            provider: None,
+            event_level: Level::INFO,
+        }
+    }
+
+    /// The position a new `tracing` span's agent-trace span goes under, `None` if it is outside
+    /// any trace.
+    fn parent_position<S>(&self, attrs: &Attributes<'_>, ctx: &LayerContext<'_, S>) -> Parent
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        let here = || {
+            if current_span().trace_id().is_some() {
+                Parent::At(Context::current())
+            } else {
+                Parent::None
+            }
+        };
+        if attrs.is_contextual() {
+            return here();
+        }
+        match attrs.parent() {
+            // `parent: None`: a root for `tracing`, but inside a trace it still belongs to it
+            // (rig opens its `invoke_agent` span so when no `tracing` span is current).
+            None => here(),
+            // `parent: Span::current()` (rig's chat spans): the current agent-trace position
+            // is that span's or one nested in it.
+            Some(p) if ctx.current_span().id() == Some(p) => here(),
+            Some(p) => match ctx.span(p) {
+                Some(parent) => match parent.extensions().get::<Bridged>() {
+                    Some(b) => Parent::At(b.context.clone()),
+                    None => Parent::None,
+                },
+                None => Parent::None,
+            },
+        }
+    }
+
+    fn rule(&self, index: Option<usize>) -> Option<&Rule> {
+        index.and_then(|i| self.rules.rules.get(i))
+    }
+
+    /// Starts a trace for a root GenAI span (root switch on).
+    fn start_trace(&self, rule: &Rule, values: &Values, span_name: &'static str) -> Option<Trace> {
+        if !rule.starts_trace {
+            return None;
+        }
+        let provider = match &self.provider {
+            Some(p) => p.clone(),
+            None => agent_trace::global_provider()?,
+        };
+        let name = rule
+            .fields
+            .iter()
+            .find(|(_, slot)| *slot == crate::Slot::Name)
+            .and_then(|(field, _)| values.get(field))
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_else(|| span_name.to_owned());
+        let trace = busy(|| provider.trace(name).start());
+        trace.id().is_some().then_some(trace)
+    }
+}
+
+enum Parent {
+    At(Context),
+    None,
+}
+
+/// Builds an [`AgentTraceLayer`]; see [`AgentTraceLayer::builder`].
+#[derive(Debug)]
+pub struct AgentTraceLayerBuilder {
+    own: Rules,
+    defaults: Option<Rules>,
+    sensitive: bool,
+    root_traces: bool,
+    provider: Option<TracerProvider>,
+    event_level: Level,
+}
+
+impl AgentTraceLayerBuilder {
+    /// Adds a rule, tried before the default GenAI rules (and after rules added earlier).
+    ///
+    /// ```
+    /// use agent_trace_tracing::{AgentTraceLayer, Rule, Slot};
+    /// let layer = AgentTraceLayer::builder()
+    ///     .rule(Rule::named("tool.call").kind(agent_trace::SpanKind::Function).field("tool", Slot::Name))
+    ///     .build();
+    /// # drop(layer);
+    /// ```
+    pub fn rule(mut self, rule: Rule) -> Self {
+        self.own = self.own.rule(rule);
+        self
+    }
+
+    /// Replaces the whole rule set, the GenAI defaults included (add them back with
+    /// `Rules::new().rule(..).extend(Rules::genai())`).
+    ///
+    /// ```
+    /// let layer = agent_trace_tracing::AgentTraceLayer::builder()
+    ///     .rules(agent_trace_tracing::Rules::new())
+    ///     .build();
+    /// # drop(layer);
+    /// ```
+    pub fn rules(mut self, rules: Rules) -> Self {
+        self.own = rules;
+        self.defaults = None;
+        self
+    }
+
+    /// Whether content (messages, prompts, tool arguments and results, the text of error
+    /// events) is copied into spans (default `false`). Off, content slots are dropped,
+    /// sensitive fields are kept out of custom spans' data and event text never reaches a span.
+    ///
+    /// ```
+    /// let layer = agent_trace_tracing::AgentTraceLayer::builder().include_sensitive_data(true).build();
+    /// # drop(layer);
+    /// ```
+    pub fn include_sensitive_data(mut self, on: bool) -> Self {
+        self.sensitive = on;
+        self
+    }
+
+    /// Whether a `tracing` span matched by a rule that [`starts_trace`](Rule::starts_trace)
+    /// (the GenAI rules do) starts a new trace when no agent-trace trace is current (default
+    /// `false`): with it, code using rig alone is traced by adding the layer and a provider.
+    /// Off, `tracing` spans outside a trace cost one thread-local read each.
+    ///
+    /// ```
+    /// let layer = agent_trace_tracing::AgentTraceLayer::builder().root_traces(true).build();
+    /// # drop(layer);
+    /// ```
+    pub fn root_traces(mut self, on: bool) -> Self {
+        self.root_traces = on;
+        self
+    }
+
+    /// The provider root traces start on (default: the global provider at the time).
+    ///
+    /// ```
+    /// let provider = agent_trace::TracerProvider::builder().build();
+    /// let layer = agent_trace_tracing::AgentTraceLayer::builder().provider(&provider).build();
+    /// # drop(layer);
+    /// ```
+    pub fn provider(mut self, provider: &TracerProvider) -> Self {
+        self.provider = Some(provider.clone());
+        self
+    }
+
+    /// The most verbose level of events that are counted on their span (default `INFO`);
+    /// `ERROR` events always mark their span failed.
+    ///
+    /// ```
+    /// let layer = agent_trace_tracing::AgentTraceLayer::builder().event_level(tracing::Level::DEBUG).build();
+    /// # drop(layer);
+    /// ```
+    pub fn event_level(mut self, level: Level) -> Self {
+        self.event_level = level;
+        self
+    }
+
+    /// The layer.
+    ///
+    /// ```
+    /// let layer = agent_trace_tracing::AgentTraceLayer::builder().build();
+    /// # drop(layer);
+    /// ```
+    pub fn build(self) -> AgentTraceLayer {
+        let rules = match self.defaults {
+            Some(defaults) => self.own.extend(defaults),
+            None => self.own,
+        };
+        AgentTraceLayer {
+            rules,
+            policy: Policy {
+                sensitive: self.sensitive,
+            },
+            root_traces: self.root_traces,
+            provider: self.provider,
+            event_level: self.event_level,
+        }
+    }
+}
+
+impl<S> Layer<S> for AgentTraceLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: LayerContext<'_, S>) {
+        if is_busy() {
+            return;
+        }
+        let meta = attrs.metadata();
+        if meta.target().starts_with(DIAGNOSTICS_TARGET) {
+            return;
+        }
+        let parent = self.parent_position(attrs, &ctx);
+        if matches!(parent, Parent::None) && !self.root_traces {
+            return; // the cheap path: outside any trace
+        }
+        let mut values = Values::default();
+        attrs.record(&mut values);
+        let rule_index = find_rule(&self.rules, meta.name(), meta.target(), &values);
+        let rule = self.rule(rule_index);
+        let (at, trace) = match parent {
+            Parent::At(cx) => (cx, None),
+            Parent::None => {
+                let Some(rule) = rule else { return };
+                let Some(trace) = self.start_trace(rule, &values, meta.name()) else {
+                    return;
+                };
+                (trace.context(), Some(trace))
+            }
+        };
+        let data: SpanData = initial_data(rule, meta.name());
+        let mut span = busy(|| Span::with_parent(at, data));
+        if !span.is_recording() {
+            return;
+        }
+        span.record_mut(|r| apply(r, rule, &self.rules, self.policy, values));
+        let context = span.context();
+        if let Some(s) = ctx.span(id) {
+            LIVE.fetch_add(1, Ordering::Relaxed);
+            let replaced = s.extensions_mut().replace(Bridged {
+                span,
+                context,
+                trace,
+                rule: rule_index,
+                events: 0,
+            });
+            // A second bridge layer on the same registry: the later one wins, the earlier
+            // span ends here (`insert` would panic).
+            if let Some(old) = replaced {
+                LIVE.fetch_sub(1, Ordering::Relaxed);
+                busy(|| drop(old));
+            }
+        }
+    }
+
+    fn on_record(&self, id: &Id, values: &Values_<'_>, ctx: LayerContext<'_, S>) {
+        if none_live() || is_busy() {
+            return;
+        }
+        let Some(s) = ctx.span(id) else { return };
+        let mut ext = s.extensions_mut();
+        let Some(b) = ext.get_mut::<Bridged>() else {
+            return;
+        };
+        let mut v = Values::default();
+        values.record(&mut v);
+        let rule = self.rule(b.rule);
+        b.span
+            .record_mut(|r| apply(r, rule, &self.rules, self.policy, v));
+    }
+
+    fn on_follows_from(&self, id: &Id, follows: &Id, ctx: LayerContext<'_, S>) {
+        // A link to a span already closed (or never bridged) cannot be resolved: ignored.
+        if none_live() {
+            return;
+        }
+        let Some(target) = ctx.span(follows).and_then(|f| {
+            let ext = f.extensions();
+            let b = ext.get::<Bridged>()?;
+            Some(SpanLink::new(b.span.trace_id()?, b.span.id()?))
+        }) else {
+            return;
+        };
+        if let Some(s) = ctx.span(id) {
+            if let Some(b) = s.extensions_mut().get_mut::<Bridged>() {
+                b.span.record_mut(|r| r.links.push(target));
+            }
+        }
+    }
+
+    fn on_enter(&self, id: &Id, ctx: LayerContext<'_, S>) {
+        if none_live() {
+            return;
+        }
+        let Some(s) = ctx.span(id) else { return };
+        let cx = match s.extensions().get::<Bridged>() {
+            Some(b) => b.context.clone(),
+            None => return,
+        };
+        let guard = cx.attach();
+        ENTERED.with(|e| e.borrow_mut().push((id.clone(), guard)));
+    }
+
+    fn on_exit(&self, id: &Id, _ctx: LayerContext<'_, S>) {
+        let guard = ENTERED.with(|e| {
+            let mut e = e.borrow_mut();
+            let at = e.iter().rposition(|(i, _)| i == id)?;
+            Some(e.remove(at).1)
+        });
+        // Dropped outside the borrow: restoring a position can release a provider.
+        drop(guard);
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: LayerContext<'_, S>) {
+        if none_live() || is_busy() {
+            return;
+        }
+        let meta = event.metadata();
+        if meta.target().starts_with(DIAGNOSTICS_TARGET) {
+            return; // the SDK's own diagnostics never land on a span
+        }
+        let error = *meta.level() == Level::ERROR;
+        if !error && *meta.level() > self.event_level {
+            return;
+        }
+        let Some(s) = ctx.event_span(event) else {
+            return;
+        };
+        let mut ext = s.extensions_mut();
+        let Some(b) = ext.get_mut::<Bridged>() else {
+            return;
+        };
+        // An event in an agent-trace span nested inside this one is not this span's.
+        if event.is_contextual() && current_span().id() != b.span.id() {
+            return;
+        }
+        b.events += 1;
+        if error {
+            let err = if self.policy.sensitive {
+                let mut v = Values::default();
+                event.record(&mut v);
+                let message = v
+                    .get("message")
+                    .map(|m| m.as_str().map_or_else(|| m.to_string(), str::to_owned))
+                    .unwrap_or_else(|| meta.name().to_owned());
+                let fields: serde_json::Map<_, _> =
+                    v.0.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+                SpanError::new(message).with_data(serde_json::Value::Object(fields))
+            } else {
+                SpanError::new(format!(
+                    "an error event was recorded ({}; its text is left out: sensitive data is off)",
+                    meta.target()
+                ))
+            };
+            b.span.set_error(err);
+        }
+    }
+
+    fn on_close(&self, id: Id, ctx: LayerContext<'_, S>) {
+        if none_live() {
+            return;
+        }
+        let Some(s) = ctx.span(&id) else { return };
+        let Some(mut b) = s.extensions_mut().remove::<Bridged>() else {
+            return;
+        };
+        drop(s);
+        LIVE.fetch_sub(1, Ordering::Relaxed);
+        let events = b.events;
+        if events > 0 {
+            b.span.record_mut(|r| {
+                if let SpanData::Custom(d) = &mut r.data {
+                    d.data
+                        .insert("events".into(), serde_json::Value::from(events));
+                }
+            });
+        }
+        let Bridged {
+            span,
+            context,
+            trace,
+            ..
+        } = b;
+        busy(|| {
+            span.end();
+            drop(context);
+            drop(trace);
+        });
+    }
+}
