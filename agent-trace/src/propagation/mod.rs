@@ -39,6 +39,7 @@ pub use tracestate::{TraceState, TracestateError, MAX_TRACESTATE_ENTRIES};
 use std::time::Duration;
 
 use crate::diag::RateLimited;
+use crate::model::SpanLink;
 use crate::provider::TracerProvider;
 use crate::Context;
 
@@ -69,6 +70,20 @@ impl RemoteContext {
     /// ```
     pub fn context(&self, provider: &TracerProvider) -> Context {
         Context::remote(provider, self.parent.trace_id, Some(self.parent.parent_id))
+    }
+
+    /// A link to the caller's span, for work that follows from it without being part of it
+    /// (a queued job, a batch consumer): start a span in a trace of its own and link it with
+    /// [`Span::with_link`](crate::Span::with_link).
+    ///
+    /// ```
+    /// use agent_trace::propagation::{parse_traceparent, RemoteContext, TraceState};
+    /// let parent = parse_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").unwrap();
+    /// let link = RemoteContext { parent, state: TraceState::new() }.link();
+    /// assert_eq!((link.trace_id, link.span_id), (parent.trace_id, parent.parent_id));
+    /// ```
+    pub fn link(&self) -> SpanLink {
+        SpanLink::new(self.parent.trace_id, self.parent.parent_id)
     }
 }
 
