@@ -72,8 +72,11 @@ async fn links_within_and_across_traces_reach_jsonl_console_and_otlp() {
             })
             .unwrap()
     };
-    assert_eq!(span(consumer.span_id).links, [producer.clone()]);
-    assert_eq!(span(later).links, [consumer.clone()]);
+    assert_eq!(
+        span(consumer.span_id).links,
+        std::slice::from_ref(&producer)
+    );
+    assert_eq!(span(later).links, std::slice::from_ref(&consumer));
     assert!(span(producer.span_id).links.is_empty());
 
     // Console: the line of each linking span names the linked span, and its trace when it is

@@ -114,4 +114,33 @@ mod tests {
         h.append("traceparent", HeaderValue::from_static(TP));
         assert_eq!(extract_headers(&h), None);
     }
+
+    proptest::proptest! {
+        /// Any bytes a header value can hold, in any number of propagation headers: extraction
+        /// never panics, and what it accepts re-injects to headers that extract the same.
+        #[test]
+        fn extraction_never_panics_on_arbitrary_header_bytes(
+            parents in proptest::collection::vec(proptest::collection::vec(proptest::num::u8::ANY, 0..90), 0..3),
+            states in proptest::collection::vec(proptest::collection::vec(proptest::num::u8::ANY, 0..90), 0..3),
+        ) {
+            let mut h = HeaderMap::new();
+            for (name, values) in [("traceparent", parents), ("tracestate", states)] {
+                for v in values {
+                    if let Ok(v) = HeaderValue::from_bytes(&v) {
+                        h.append(name, v);
+                    }
+                }
+            }
+            if let Some(remote) = extract_headers(&h) {
+                let mut again = HeaderMap::new();
+                let mut inj = HeaderInjector(&mut again);
+                inj.set("traceparent", propagation::format_traceparent(
+                    remote.parent.trace_id, remote.parent.parent_id, remote.parent.sampled));
+                if !remote.state.is_empty() {
+                    inj.set("tracestate", remote.state.to_string());
+                }
+                proptest::prop_assert_eq!(extract_headers(&again), Some(remote));
+            }
+        }
+    }
 }
