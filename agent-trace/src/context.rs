@@ -263,8 +263,9 @@ impl Context {
         Ok(Context::remote(provider, p.trace_id, Some(p.parent_id)))
     }
 
-    /// The `traceparent` header for this position (sampled), to send to another process;
-    /// `None` outside a trace or at a trace's root (no span to be the parent).
+    /// The `traceparent` header for this position, to send to another process (its sampled
+    /// flag from [`outgoing_sampled`](crate::propagation::outgoing_sampled)); `None` outside a
+    /// trace or at a trace's root (no span to be the parent).
     ///
     /// ```
     /// assert!(agent_trace::Context::current().traceparent().is_none());
@@ -272,7 +273,9 @@ impl Context {
     pub fn traceparent(&self) -> Option<String> {
         let a = self.active.as_ref()?;
         Some(crate::propagation::format_traceparent(
-            a.trace_id, a.span_id?, true,
+            a.trace_id,
+            a.span_id?,
+            crate::propagation::outgoing_sampled(self),
         ))
     }
 

@@ -360,6 +360,32 @@ fn render_span_line(out: &mut String, span: &SpanRecord, style: Style) {
         };
         style.red(out, &format!("✗ {}", clean(msg, MAX_MESSAGE_CHARS)));
     }
+    render_links(out, span, style);
+}
+
+/// Links shown on a span's line.
+const MAX_LINKS_SHOWN: usize = 4;
+
+/// `  ↪ links span_… (in trace_… when another trace), +N more`.
+fn render_links(out: &mut String, span: &SpanRecord, style: Style) {
+    if span.links.is_empty() {
+        return;
+    }
+    let mut text = String::from("↪ links ");
+    for (i, link) in span.links.iter().take(MAX_LINKS_SHOWN).enumerate() {
+        if i > 0 {
+            text.push_str(", ");
+        }
+        let _ = write!(text, "{}", link.span_id);
+        if link.trace_id != span.trace_id {
+            let _ = write!(text, " in {}", link.trace_id);
+        }
+    }
+    if span.links.len() > MAX_LINKS_SHOWN {
+        let _ = write!(text, ", +{} more", span.links.len() - MAX_LINKS_SHOWN);
+    }
+    out.push_str("  ");
+    style.dim(out, &text);
 }
 
 #[cfg(test)]
@@ -437,6 +463,26 @@ mod tests {
         assert_eq!(out.lines().count(), 100);
         let widest = out.lines().map(|l| l.chars().count()).max().unwrap();
         assert!(widest < MAX_DEPTH * 3 + 30, "{widest}");
+    }
+
+    #[test]
+    fn links_name_their_span_and_other_traces() {
+        let mut s = span(1, None, 0);
+        s.links.push(agent_trace::SpanLink::new(
+            TraceId::from_u128(1).unwrap(),
+            SpanId::from_u64(7).unwrap(),
+        ));
+        s.links.push(agent_trace::SpanLink::new(
+            TraceId::from_u128(2).unwrap(),
+            SpanId::from_u64(8).unwrap(),
+        ));
+        let mut out = String::new();
+        render_tree(&mut out, &[s], Style { color: false });
+        assert_eq!(
+            out,
+            "└─ custom s1  1µs  ↪ links span_0000000000000007, span_0000000000000008 in \
+             trace_00000000000000000000000000000002\n"
+        );
     }
 
     #[test]

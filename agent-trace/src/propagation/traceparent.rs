@@ -1,14 +1,4 @@
-//! W3C Trace Context: the `traceparent` header, to continue a trace across processes.
-//!
-//! ```
-//! use agent_trace::propagation::{format_traceparent, parse_traceparent};
-//! use agent_trace::{SpanId, TraceId};
-//!
-//! let header = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-//! let p = parse_traceparent(header).unwrap();
-//! assert!(p.sampled);
-//! assert_eq!(format_traceparent(p.trace_id, p.parent_id, p.sampled), header);
-//! ```
+//! The W3C `traceparent` header: parse and format.
 
 use crate::id::{SpanId, TraceId};
 
