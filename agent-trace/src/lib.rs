@@ -123,6 +123,7 @@ mod recording;
 mod retry;
 #[cfg(feature = "tokio")]
 mod runtime;
+pub mod sampling;
 mod span;
 mod trace;
 
@@ -185,6 +186,8 @@ pub use retry::{retry, retry_when, Retry};
 pub use runtime::{spawn, spawn_blocking};
 pub use span::Span;
 pub use trace::{trace, Trace, TraceBuilder, TraceFuture};
+
+pub use sampling::{current_sampled, SamplingStats};
 
 /// What most instrumented code needs, in one import.
 ///
