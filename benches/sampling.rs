@@ -111,7 +111,7 @@ fn tail_held(b: Bencher) {
             .context()
             .run(|| drop(black_box(agent_trace::custom_span(black_box("x")))));
         n += 1;
-        if n % 1_000 == 0 {
+        if n.is_multiple_of(1_000) {
             trace = P.trace("bench").start();
         }
     });
