@@ -204,7 +204,8 @@ pub struct Trace {
 }
 
 impl Trace {
-    /// The trace's id (`None` when tracing is off).
+    /// The trace's id (`None` when tracing is off; a trace the head sampler dropped keeps its
+    /// id, which its outgoing `traceparent` carries with the not-sampled flag).
     ///
     /// ```
     /// let t = agent_trace::trace("wf").start();

@@ -1,6 +1,8 @@
 //! Tail sampling: whole traces kept or dropped by rules once they end, bounded memory, and
 //! exact accounting (`spans_received = spans_kept + spans_dropped + spans_held`).
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -289,4 +291,50 @@ async fn shutdown_decides_what_is_still_held() {
     assert_eq!((s.decided_early, s.spans_held, s.traces_held), (1, 0, 0));
     balanced(&s);
     drop(t);
+}
+
+/// Through a real pipeline: what the exporter receives is exactly what the tail sampler kept,
+/// and the batch processor's books balance; the dropped spans are counted, not lost.
+#[tokio::test(flavor = "current_thread")]
+async fn kept_and_dropped_add_up_through_a_batch_processor() {
+    let e = common::TestExporter::new("e");
+    let batch = agent_trace::BatchProcessor::builder()
+        .schedule_delay(Duration::from_millis(50))
+        .with_exporter(e.clone())
+        .build();
+    let tail = Arc::new(TailSampler::new(
+        batch.clone(),
+        TailPolicy::new().ratio(0.3).max_spans(50),
+    ));
+    let p = TracerProvider::builder()
+        .with_shared_processor(tail.clone())
+        .build();
+    for i in 0..200u32 {
+        p.trace("wf").in_scope(|| {
+            for j in 0..(i % 7) {
+                agent_trace::custom_span("s").in_scope(|| {
+                    if i % 31 == 0 && j == 0 {
+                        agent_trace::current_span().set_error(SpanError::new("boom"));
+                    }
+                });
+            }
+        });
+    }
+    p.force_flush().await.unwrap();
+    let t = tail.stats();
+    balanced(&t);
+    assert_eq!(t.spans_held, 0);
+    assert_eq!(t.traces_kept + t.traces_dropped, 200);
+    assert!(
+        t.kept_error >= 1 && t.kept_ratio >= 1 && t.traces_dropped >= 1,
+        "{t:?}"
+    );
+    let items = e.items();
+    assert_eq!(common::span_count(&items) as u64, t.spans_kept);
+    // Each kept trace: its record at its start and at its end.
+    assert_eq!(items.len() as u64, t.spans_kept + 2 * t.traces_kept);
+    let b = batch.stats();
+    assert!(b.balanced(), "{b:?}");
+    assert_eq!(b.enqueued, t.spans_kept + 2 * t.traces_kept);
+    assert_eq!(b.dropped_queue_full + b.dropped_after_shutdown, 0);
 }
