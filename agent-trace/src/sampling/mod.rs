@@ -39,6 +39,7 @@ pub(crate) mod env;
 mod filter;
 mod head;
 mod tail;
+mod tail_policy;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -48,7 +49,8 @@ pub use head::{
     AlwaysOff, AlwaysOn, ParentBased, PriorityRule, PrioritySampler, Sampler, SamplingParams,
     TraceIdRatio,
 };
-pub use tail::{TailPolicy, TailSampler, TailStats};
+pub use tail::{TailSampler, TailStats};
+pub use tail_policy::TailPolicy;
 
 /// Whether the code running now is in a trace that is sampled (recorded): `Some(true)` in a
 /// sampled trace, `Some(false)` in a trace a head sampler dropped, `None` outside any trace.
