@@ -23,6 +23,8 @@ pub(crate) struct Active {
     pub(crate) provider: ProviderRef,
     pub(crate) trace_id: TraceId,
     pub(crate) span_id: Option<SpanId>,
+    /// The trace's head-sampling decision: spans under an unsampled position record nothing.
+    pub(crate) sampled: bool,
 }
 
 /// The thread-local form of an [`Active`]: plain data, so the thread-local has no destructor
@@ -36,6 +38,7 @@ struct RawActive {
     provider: NonNull<ProviderInner>,
     trace_id: TraceId,
     span_id: Option<SpanId>,
+    sampled: bool,
 }
 
 impl Active {
@@ -45,6 +48,7 @@ impl Active {
             provider: self.provider.into_raw(),
             trace_id: self.trace_id,
             span_id: self.span_id,
+            sampled: self.sampled,
         }
     }
 
@@ -57,6 +61,7 @@ impl Active {
             provider: unsafe { ProviderRef::from_raw(raw.provider) },
             trace_id: raw.trace_id,
             span_id: raw.span_id,
+            sampled: raw.sampled,
         }
     }
 }
@@ -89,6 +94,12 @@ pub(crate) fn current_ids() -> Option<(TraceId, Option<SpanId>)> {
     peek_active(|a| a.map(|a| (a.trace_id, a.span_id)))
 }
 
+/// The current trace's sampling decision (`None` outside any trace).
+#[inline]
+pub(crate) fn current_sampled() -> Option<bool> {
+    peek_active(|a| a.map(|a| a.sampled))
+}
+
 /// Where a span started now would go: the provider, trace and parent; `None` when it would
 /// record nothing (no trace, or the provider is switched off).
 #[inline]
@@ -98,10 +109,10 @@ pub(crate) fn current_position() -> Option<(ProviderRef, TraceId, Option<SpanId>
 
 impl Active {
     /// The provider, trace and parent a span started here gets; `None` when the provider is
-    /// switched off (the global switch is checked by the callers).
+    /// switched off or the trace is not sampled (the global switch is checked by the callers).
     #[inline]
     pub(crate) fn position(&self) -> Option<(ProviderRef, TraceId, Option<SpanId>)> {
-        if !self.provider.own_switch_on() {
+        if !self.sampled || !self.provider.own_switch_on() {
             return None;
         }
         Some((self.provider.clone(), self.trace_id, self.span_id))
@@ -229,7 +240,9 @@ impl Context {
     }
 
     /// A context at the root of an existing trace on `provider`, or under a span of it (for
-    /// example one received from another process).
+    /// example one received from another process). The provider's head sampler decides (and
+    /// counts) whether it is sampled, as for a trace started here; see
+    /// [`remote_sampled`](Context::remote_sampled) to pass on the caller's decision.
     ///
     /// ```
     /// use agent_trace::{Context, SpanId, TraceId, TracerProvider};
@@ -238,11 +251,41 @@ impl Context {
     /// assert!(cx.trace_id().is_some());
     /// ```
     pub fn remote(provider: &TracerProvider, trace_id: TraceId, parent: Option<SpanId>) -> Context {
+        let params = crate::sampling::SamplingParams::root(trace_id, "", None);
+        Context::remote_decided(provider, trace_id, parent, &params)
+    }
+
+    /// Like [`remote`](Context::remote), with the caller's sampled flag (the `traceparent`
+    /// flag `01`): a parent-based sampler (the default) follows it.
+    ///
+    /// ```
+    /// use agent_trace::{Context, SpanId, TraceId, TracerProvider};
+    /// let p = TracerProvider::builder().build();
+    /// let cx = Context::remote_sampled(&p, TraceId::random(), SpanId::from_u64(1), false);
+    /// assert!(!cx.is_sampled());
+    /// ```
+    pub fn remote_sampled(
+        provider: &TracerProvider,
+        trace_id: TraceId,
+        parent: Option<SpanId>,
+        sampled: bool,
+    ) -> Context {
+        let params = crate::sampling::SamplingParams::root(trace_id, "", None).with_parent(sampled);
+        Context::remote_decided(provider, trace_id, parent, &params)
+    }
+
+    fn remote_decided(
+        provider: &TracerProvider,
+        trace_id: TraceId,
+        parent: Option<SpanId>,
+        params: &crate::sampling::SamplingParams<'_>,
+    ) -> Context {
         Context {
             active: Some(Active {
                 provider: provider.inner.clone(),
                 trace_id,
                 span_id: parent,
+                sampled: provider.inner.head_sample(params),
             }),
         }
     }
@@ -260,7 +303,12 @@ impl Context {
         header: &str,
     ) -> Result<Context, crate::propagation::TraceparentError> {
         let p = crate::propagation::parse_traceparent(header)?;
-        Ok(Context::remote(provider, p.trace_id, Some(p.parent_id)))
+        Ok(Context::remote_sampled(
+            provider,
+            p.trace_id,
+            Some(p.parent_id),
+            p.sampled,
+        ))
     }
 
     /// The `traceparent` header for this position, to send to another process (its sampled
@@ -277,6 +325,16 @@ impl Context {
             a.span_id?,
             crate::propagation::outgoing_sampled(self),
         ))
+    }
+
+    /// Whether this position's trace is sampled (recorded): false outside a trace and in a
+    /// trace the head sampler dropped. An outgoing `traceparent` carries it as its flag.
+    ///
+    /// ```
+    /// assert!(!agent_trace::Context::current().is_sampled());
+    /// ```
+    pub fn is_sampled(&self) -> bool {
+        self.active.as_ref().is_some_and(|a| a.sampled)
     }
 
     /// The trace, if any.

@@ -64,6 +64,10 @@
 //!   captured context goes (one per test or per tenant is fine).
 //! - Each trace's record reaches the processors and exporters when it starts (before its
 //!   spans) and again when it ends ([`ExportItem::is_trace_start`]).
+//! - [`sampling`]: head samplers decide once per trace whether it is recorded
+//!   ([`TracerProviderBuilder::sampler`], `OTEL_TRACES_SAMPLER`), a span filter switches kinds
+//!   and names off ([`TracerProviderBuilder::span_filter`], `AGENT_TRACE_SPAN_KINDS`,
+//!   `AGENT_TRACE_SPAN_FILTER`), and a tail sampler keeps or drops whole traces once they end.
 //! - Recording on a span is one vocabulary, [`Record`], on the [`Span`] you hold, on
 //!   [`current_span`] and on a [`SpanRecord`]. [`prelude`] has what most code imports.
 //!
@@ -123,6 +127,7 @@ mod recording;
 mod retry;
 #[cfg(feature = "tokio")]
 mod runtime;
+pub mod sampling;
 mod span;
 mod trace;
 
@@ -185,6 +190,8 @@ pub use retry::{retry, retry_when, Retry};
 pub use runtime::{spawn, spawn_blocking};
 pub use span::Span;
 pub use trace::{trace, Trace, TraceBuilder, TraceFuture};
+
+pub use sampling::{current_sampled, SamplingStats};
 
 /// What most instrumented code needs, in one import.
 ///

@@ -120,13 +120,19 @@ impl Span {
         let Some((provider, trace_id, parent_id)) = at else {
             return Span::none();
         };
+        let data = make();
+        // Selective tracing: a dropped span is a no-op span, so its children attach to the
+        // position that is current now (the nearest kept ancestor).
+        if !provider.keeps_span(&data) {
+            return Span::none();
+        }
         let record = SpanRecord {
             id: SpanId::random(),
             trace_id,
             parent_id,
             started_at: Timestamp::now(),
             ended_at: None,
-            data: make(),
+            data,
             error: None,
             links: Vec::new(),
         };
@@ -185,6 +191,7 @@ impl Span {
                 provider: provider.clone(),
                 trace_id: r.trace_id,
                 span_id: Some(r.id),
+                sampled: true,
             }),
             _ => None,
         }

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::clock::Timestamp;
 use crate::context::Active;
-use crate::id::TraceId;
+use crate::id::{SpanId, TraceId};
 use crate::model::{Name, TraceRecord};
 use crate::provider::{global_provider, TracerProvider};
 use crate::Context;
@@ -58,6 +58,7 @@ impl TracerProvider {
 pub struct TraceBuilder {
     provider: Option<TracerProvider>,
     record: TraceRecord,
+    parent_sampled: Option<bool>,
 }
 
 impl TraceBuilder {
@@ -72,6 +73,7 @@ impl TraceBuilder {
                 started_at: None,
                 ended_at: None,
             },
+            parent_sampled: None,
         }
     }
 
@@ -112,7 +114,22 @@ impl TraceBuilder {
         self
     }
 
+    /// The remote caller's sampling decision, when this trace continues one (with
+    /// [`trace_id`](TraceBuilder::trace_id)): a parent-based sampler (the default) follows it.
+    ///
+    /// ```
+    /// let t = agent_trace::trace("wf").parent_sampled(false);
+    /// # drop(t);
+    /// ```
+    pub fn parent_sampled(mut self, sampled: bool) -> Self {
+        self.parent_sampled = Some(sampled);
+        self
+    }
+
     /// Starts the trace now. It ends when the returned [`Trace`] is ended or dropped.
+    ///
+    /// The provider's head sampler decides here whether the trace is recorded; a trace not
+    /// sampled reaches no processor, and its spans record nothing.
     ///
     /// ```
     /// let t = agent_trace::trace("wf").start();
@@ -121,13 +138,29 @@ impl TraceBuilder {
     pub fn start(self) -> Trace {
         let provider = self.provider.filter(|p| p.is_enabled());
         let Some(provider) = provider else {
-            return Trace { state: None };
+            return Trace {
+                state: None,
+                not_sampled: None,
+            };
         };
         let mut record = self.record;
+        let params = crate::sampling::SamplingParams {
+            trace_id: record.id,
+            workflow_name: &record.workflow_name,
+            metadata: record.metadata.as_ref(),
+            parent_sampled: self.parent_sampled,
+        };
+        if !provider.inner.head_sample(&params) {
+            return Trace {
+                state: Some((provider, record)),
+                not_sampled: Some(SpanId::random()),
+            };
+        }
         record.started_at = Some(Timestamp::now());
         provider.inner.trace_start(&record);
         Trace {
             state: Some((provider, record)),
+            not_sampled: None,
         }
     }
 
@@ -165,10 +198,14 @@ impl TraceBuilder {
 #[derive(Debug)]
 pub struct Trace {
     state: Option<(TracerProvider, TraceRecord)>,
+    /// Set when the head sampler dropped the trace: a placeholder span id (never recorded) for
+    /// its context, so an outgoing `traceparent` can carry the not-sampled decision.
+    not_sampled: Option<SpanId>,
 }
 
 impl Trace {
-    /// The trace's id (`None` when tracing is off).
+    /// The trace's id (`None` when tracing is off; a trace the head sampler dropped keeps its
+    /// id, which its outgoing `traceparent` carries with the not-sampled flag).
     ///
     /// ```
     /// let t = agent_trace::trace("wf").start();
@@ -176,6 +213,16 @@ impl Trace {
     /// ```
     pub fn id(&self) -> Option<TraceId> {
         self.state.as_ref().map(|(_, r)| r.id)
+    }
+
+    /// Whether the trace is recorded (tracing on and the head sampler kept it).
+    ///
+    /// ```
+    /// let t = agent_trace::trace("wf").start();
+    /// assert!(!t.is_sampled()); // no global provider in this example
+    /// ```
+    pub fn is_sampled(&self) -> bool {
+        self.state.is_some() && self.not_sampled.is_none()
     }
 
     /// The position at the root of this trace: attach it, or run futures in it with
@@ -190,7 +237,8 @@ impl Trace {
             active: self.state.as_ref().map(|(p, r)| Active {
                 provider: p.inner.clone(),
                 trace_id: r.id,
-                span_id: None,
+                span_id: self.not_sampled,
+                sampled: self.not_sampled.is_none(),
             }),
         }
     }
@@ -206,6 +254,9 @@ impl Trace {
 
     fn end_now(&mut self) {
         if let Some((provider, mut record)) = self.state.take() {
+            if self.not_sampled.is_some() {
+                return;
+            }
             record.ended_at = Some(Timestamp::now());
             provider.inner.trace_end(&record);
         }

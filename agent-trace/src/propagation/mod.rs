@@ -59,7 +59,8 @@ pub struct RemoteContext {
 
 impl RemoteContext {
     /// The position under the caller's span on `provider`: spans started in it are children of
-    /// the remote span, in the remote trace.
+    /// the remote span, in the remote trace. The caller's sampled flag goes to the provider's
+    /// sampler (the default, parent-based, records nothing under a caller that did not sample).
     ///
     /// ```
     /// use agent_trace::propagation::{parse_traceparent, RemoteContext, TraceState};
@@ -69,7 +70,12 @@ impl RemoteContext {
     /// assert_eq!(cx.span_id(), Some(parent.parent_id));
     /// ```
     pub fn context(&self, provider: &TracerProvider) -> Context {
-        Context::remote(provider, self.parent.trace_id, Some(self.parent.parent_id))
+        Context::remote_sampled(
+            provider,
+            self.parent.trace_id,
+            Some(self.parent.parent_id),
+            self.parent.sampled,
+        )
     }
 
     /// A link to the caller's span, for work that follows from it without being part of it
@@ -153,16 +159,15 @@ pub fn extract<E: Extractor + ?Sized>(carrier: &E) -> Option<RemoteContext> {
     Some(RemoteContext { parent, state })
 }
 
-/// The sampled flag of an outgoing `traceparent` for the position `cx`.
-///
-/// Today: sampled whenever a trace is current (every recorded span is exported). This is the
-/// one place a sampler's decision goes once samplers exist.
+/// The sampled flag of an outgoing `traceparent` for the position `cx`: the trace's head
+/// sampling decision ([`Context::is_sampled`]), so the next service keeps or drops the same
+/// traces (with a parent-based sampler, the default).
 ///
 /// ```
 /// assert!(!agent_trace::propagation::outgoing_sampled(&agent_trace::Context::current()));
 /// ```
 pub fn outgoing_sampled(cx: &Context) -> bool {
-    cx.trace_id().is_some()
+    cx.is_sampled()
 }
 
 /// Writes `cx`'s `traceparent` into `carrier`. Nothing is written outside a trace or at a

@@ -13,8 +13,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::diag::RateLimited;
-use crate::model::{SpanRecord, TraceRecord};
+use crate::model::{SpanData, SpanRecord, TraceRecord};
 use crate::processor::{TraceError, TracingProcessor};
+use crate::sampling::{Sampler, SamplingCounters, SamplingParams, SamplingStats, SpanFilter};
 
 use global::globally_enabled;
 pub use global::{global_provider, is_enabled, set_enabled, set_global_provider};
@@ -83,6 +84,11 @@ pub(crate) struct ProviderInner {
     panics: AtomicU64,
     /// The bound on the flush and shutdown that run when the last reference goes.
     drop_timeout: Duration,
+    /// The head sampler; `None` is parent-based always-on.
+    sampler: Option<Box<dyn Sampler>>,
+    /// The span filter; `None` keeps every span.
+    filter: Option<SpanFilter>,
+    sampling: SamplingCounters,
 }
 
 /// The default bound on the shutdown a provider runs when its last reference is dropped.
@@ -93,6 +99,8 @@ pub struct TracerProviderBuilder {
     processors: Vec<Arc<dyn TracingProcessor>>,
     disabled: bool,
     drop_timeout: Duration,
+    sampler: Option<Box<dyn Sampler>>,
+    filter: Option<SpanFilter>,
 }
 
 impl Default for TracerProviderBuilder {
@@ -101,6 +109,8 @@ impl Default for TracerProviderBuilder {
             processors: Vec::new(),
             disabled: false,
             drop_timeout: DEFAULT_DROP_TIMEOUT,
+            sampler: None,
+            filter: None,
         }
     }
 }
@@ -111,6 +121,8 @@ impl std::fmt::Debug for TracerProviderBuilder {
             .field("processors", &self.processors.len())
             .field("disabled", &self.disabled)
             .field("drop_timeout", &self.drop_timeout)
+            .field("sampler", &self.sampler)
+            .field("span_filter", &self.filter)
             .finish()
     }
 }
@@ -167,6 +179,38 @@ impl TracerProviderBuilder {
         self
     }
 
+    /// Sets the head sampler, decided once per trace when it starts (see
+    /// [`sampling`](crate::sampling)). Without one, `OTEL_TRACES_SAMPLER` /
+    /// `OTEL_TRACES_SAMPLER_ARG` are read; without them every trace is sampled unless it
+    /// continues a remote trace whose `traceparent` says not sampled (`parentbased_always_on`).
+    ///
+    /// ```
+    /// let p = agent_trace::TracerProvider::builder()
+    ///     .sampler(agent_trace::sampling::TraceIdRatio::new(0.25))
+    ///     .build();
+    /// # let _ = p;
+    /// ```
+    pub fn sampler(mut self, sampler: impl Sampler) -> Self {
+        self.sampler = Some(Box::new(sampler));
+        self
+    }
+
+    /// Sets which span kinds and names are recorded (see
+    /// [`SpanFilter`](crate::sampling::SpanFilter)). `AGENT_TRACE_SPAN_KINDS` and
+    /// `AGENT_TRACE_SPAN_FILTER`, when set, replace the kinds and the name rules given here.
+    ///
+    /// ```
+    /// use agent_trace::{sampling::SpanFilter, SpanKind};
+    /// let p = agent_trace::TracerProvider::builder()
+    ///     .span_filter(SpanFilter::new().drop_kind(SpanKind::Function))
+    ///     .build();
+    /// # let _ = p;
+    /// ```
+    pub fn span_filter(mut self, filter: SpanFilter) -> Self {
+        self.filter = Some(filter);
+        self
+    }
+
     /// Builds the provider. It is not installed globally: see [`set_global_provider`].
     ///
     /// ```
@@ -189,6 +233,12 @@ impl TracerProviderBuilder {
                 pinned: AtomicBool::new(false),
                 panics: AtomicU64::new(0),
                 drop_timeout: self.drop_timeout,
+                sampler: self
+                    .sampler
+                    .or_else(crate::sampling::env::env_sampler_or_default),
+                filter: crate::sampling::env::apply_env_filter(self.filter)
+                    .filter(|f| !f.is_noop()),
+                sampling: SamplingCounters::default(),
             }),
         }
     }
@@ -212,6 +262,34 @@ impl ProviderInner {
     #[inline]
     pub(crate) fn own_switch_on(&self) -> bool {
         self.enabled.load(Ordering::Relaxed)
+    }
+
+    /// The head decision for a trace starting (or continued) here, counted.
+    pub(crate) fn head_sample(&self, params: &SamplingParams<'_>) -> bool {
+        let sampled = match &self.sampler {
+            Some(s) => catch_unwind(AssertUnwindSafe(|| s.should_sample(params))).unwrap_or(true),
+            None => params.parent_sampled.unwrap_or(true),
+        };
+        self.sampling.count_trace(sampled);
+        sampled
+    }
+
+    /// Whether the span filter keeps a span with `data` (a drop is counted).
+    #[inline]
+    pub(crate) fn keeps_span(&self, data: &SpanData) -> bool {
+        match &self.filter {
+            None => true,
+            Some(f) => self.filter_span(f, data),
+        }
+    }
+
+    #[inline(never)]
+    fn filter_span(&self, f: &SpanFilter, data: &SpanData) -> bool {
+        let keep = f.keeps(data);
+        if !keep {
+            self.sampling.spans_filtered.fetch_add(1, Ordering::Relaxed);
+        }
+        keep
     }
 
     fn guarded(&self, what: &'static str, f: impl FnOnce()) {
@@ -311,6 +389,18 @@ impl TracerProvider {
     /// ```
     pub fn same_as(&self, other: &TracerProvider) -> bool {
         self.inner.ptr == other.inner.ptr
+    }
+
+    /// The head sampler's and span filter's counters (see
+    /// [`SamplingStats`](crate::sampling::SamplingStats)).
+    ///
+    /// ```
+    /// let p = agent_trace::TracerProvider::builder().build();
+    /// p.trace("wf").in_scope(|| {});
+    /// assert_eq!(p.sampling_stats().traces_sampled, 1);
+    /// ```
+    pub fn sampling_stats(&self) -> SamplingStats {
+        self.inner.sampling.snapshot()
     }
 
     /// How many times a processor panicked (each panic was caught).
