@@ -115,6 +115,7 @@ mod id;
 mod instrument;
 mod kinds;
 mod model;
+pub mod privacy;
 mod processor;
 pub mod propagation;
 mod provider;

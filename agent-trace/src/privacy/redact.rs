@@ -1,0 +1,343 @@
+//! [`Redactor`]: secrets out of every string of a record, by built-in and user patterns.
+
+use regex_lite::Regex;
+use serde_json::Value;
+
+/// Why a redaction pattern was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PrivacyError {
+    /// The pattern is not a valid regular expression (the `regex-lite` syntax).
+    #[error("redaction pattern {pattern:?} is not a valid regular expression: {reason}; fix the pattern (regex-lite syntax, no look-around)")]
+    BadPattern {
+        /// The pattern as given.
+        pattern: String,
+        /// What the parser said.
+        reason: String,
+    },
+}
+
+/// One pattern: what it finds, the literal prefilter that must occur for it to match, and the
+/// label of its replacement.
+#[derive(Debug, Clone)]
+struct Pattern {
+    label: String,
+    regex: Regex,
+    /// Some of these (ASCII, compared without case) must occur in the text for the pattern to
+    /// match; empty: always run the regex.
+    triggers: &'static [&'static str],
+}
+
+/// The built-in patterns, in the order they run (the most specific first).
+const BUILTIN: &[(&str, &str, &[&str])] = &[
+    (
+        "private_key",
+        r"(?s)-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----(?:.*?-----END[A-Z0-9 ]*PRIVATE KEY-----|.*)",
+        &["-----begin"],
+    ),
+    ("anthropic_key", r"sk-ant-[A-Za-z0-9_\-]{16,}", &["sk-ant-"]),
+    (
+        "openai_key",
+        r"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}",
+        &["sk-"],
+    ),
+    ("google_api_key", r"AIza[0-9A-Za-z_\-]{35}", &["aiza"]),
+    ("aws_access_key", r"(?:AKIA|ASIA)[0-9A-Z]{16}", &["akia", "asia"]),
+    (
+        "aws_secret_key",
+        r#"(?i)aws_?secret_?access_?key["']?\s*[:=]\s*["']?[A-Za-z0-9/+=]{40}"#,
+        &["secret"],
+    ),
+    ("github_token", r"gh[pousr]_[A-Za-z0-9]{36,}", &["gh"]),
+    (
+        "jwt",
+        r"eyJ[A-Za-z0-9_\-]{4,}\.eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*",
+        &["eyj"],
+    ),
+    (
+        "bearer_token",
+        r"(?i)bearer\s+[A-Za-z0-9\-._~+/]{8,}=*",
+        &["bearer"],
+    ),
+];
+
+/// Replaces secrets in strings with `[REDACTED:<label>]`: the built-in patterns find the
+/// common ones (OpenAI `sk-…`/`sk-proj-…`, Anthropic `sk-ant-…`, Google `AIza…` keys, GitHub
+/// tokens, AWS access keys and `aws_secret_access_key=…`, bearer tokens, PEM private-key blocks,
+/// JWTs), and [`with_pattern`](Redactor::with_pattern) adds your own.
+///
+/// Set it on a provider with
+/// [`TracerProviderBuilder::redactor`](crate::TracerProviderBuilder::redactor): it then runs on
+/// every string of every record — span data at any depth of its JSON values, errors (message
+/// and data), links, trace metadata and group id — before any processor sees the record, so no
+/// exporter, spool or custom processor ever holds the secret.
+///
+/// ```
+/// use agent_trace::privacy::Redactor;
+///
+/// let r = Redactor::new().with_pattern(r"cust-\d{6}").unwrap();
+/// let out = r.redact_str("key sk-proj-abcdefghijklmnopqrstuvwx for cust-123456");
+/// assert_eq!(out.as_deref(), Some("key [REDACTED:openai_key] for [REDACTED:custom]"));
+/// assert_eq!(r.redact_str("nothing secret"), None);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Redactor {
+    patterns: Vec<Pattern>,
+}
+
+impl Default for Redactor {
+    fn default() -> Self {
+        Redactor::new()
+    }
+}
+
+impl Redactor {
+    /// A redactor with the built-in patterns.
+    ///
+    /// ```
+    /// let r = agent_trace::privacy::Redactor::new();
+    /// assert!(r.redact_str("AKIAIOSFODNN7EXAMPLE").is_some());
+    /// ```
+    pub fn new() -> Redactor {
+        let patterns = BUILTIN
+            .iter()
+            .filter_map(|(label, re, triggers)| {
+                // The built-in patterns are constants checked by a unit test.
+                Regex::new(re).ok().map(|regex| Pattern {
+                    label: (*label).to_owned(),
+                    regex,
+                    triggers,
+                })
+            })
+            .collect();
+        Redactor { patterns }
+    }
+
+    /// A redactor without the built-in patterns (add yours with
+    /// [`with_pattern`](Redactor::with_pattern)).
+    ///
+    /// ```
+    /// let r = agent_trace::privacy::Redactor::empty();
+    /// assert_eq!(r.redact_str("AKIAIOSFODNN7EXAMPLE"), None);
+    /// ```
+    pub fn empty() -> Redactor {
+        Redactor {
+            patterns: Vec::new(),
+        }
+    }
+
+    /// Adds a pattern (regex-lite syntax); matches become `[REDACTED:custom]`.
+    ///
+    /// ```
+    /// assert!(agent_trace::privacy::Redactor::new().with_pattern("(unclosed").is_err());
+    /// ```
+    pub fn with_pattern(self, pattern: &str) -> Result<Redactor, PrivacyError> {
+        self.with_labeled_pattern("custom", pattern)
+    }
+
+    /// Adds a pattern whose matches become `[REDACTED:<label>]`.
+    ///
+    /// ```
+    /// let r = agent_trace::privacy::Redactor::empty()
+    ///     .with_labeled_pattern("email", r"[\w.+-]+@[\w-]+\.[\w.]+")
+    ///     .unwrap();
+    /// assert_eq!(r.redact_str("mail a.b@c.org").as_deref(), Some("mail [REDACTED:email]"));
+    /// ```
+    pub fn with_labeled_pattern(
+        mut self,
+        label: &str,
+        pattern: &str,
+    ) -> Result<Redactor, PrivacyError> {
+        let regex = Regex::new(pattern).map_err(|e| PrivacyError::BadPattern {
+            pattern: pattern.to_owned(),
+            reason: e.to_string(),
+        })?;
+        self.patterns.push(Pattern {
+            label: label.to_owned(),
+            regex,
+            triggers: &[],
+        });
+        Ok(self)
+    }
+
+    /// The text with every match replaced, or `None` when nothing matched (no allocation).
+    ///
+    /// ```
+    /// let r = agent_trace::privacy::Redactor::new();
+    /// assert_eq!(
+    ///     r.redact_str("Authorization: Bearer abc.def-123456").as_deref(),
+    ///     Some("Authorization: [REDACTED:bearer_token]")
+    /// );
+    /// ```
+    pub fn redact_str(&self, text: &str) -> Option<String> {
+        let mut out: Option<String> = None;
+        for p in &self.patterns {
+            let current = out.as_deref().unwrap_or(text);
+            if !p.triggers.is_empty() && !p.triggers.iter().any(|t| contains_ascii_ci(current, t))
+            {
+                continue;
+            }
+            if !p.regex.is_match(current) {
+                continue;
+            }
+            let replaced = p
+                .regex
+                .replace_all(current, format!("[REDACTED:{}]", p.label).as_str())
+                .into_owned();
+            out = Some(replaced);
+        }
+        out
+    }
+
+    /// Redacts a string in place; whether it changed.
+    pub(crate) fn redact_in_place(&self, text: &mut String) -> bool {
+        match self.redact_str(text) {
+            Some(r) => {
+                *text = r;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// Whether `needle` (lowercase ASCII) occurs in `hay`, ignoring ASCII case.
+fn contains_ascii_ci(hay: &str, needle: &str) -> bool {
+    let (hay, needle) = (hay.as_bytes(), needle.as_bytes());
+    if needle.len() > hay.len() {
+        return false;
+    }
+    let first = needle[0];
+    hay.windows(needle.len()).any(|w| {
+        w[0].to_ascii_lowercase() == first
+            && w.iter()
+                .zip(needle)
+                .all(|(a, b)| a.to_ascii_lowercase() == *b)
+    })
+}
+
+/// Cuts `text` to at most `max` bytes (at a character boundary) and appends a marker saying how
+/// much was cut; whether it was cut.
+pub(crate) fn truncate_in_place(text: &mut String, max: usize) -> bool {
+    if text.len() <= max {
+        return false;
+    }
+    let mut at = max;
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    let cut = text.len() - at;
+    let total = text.len();
+    text.truncate(at);
+    text.push_str(&format!(
+        "…[truncated by agent-trace: {cut} of {total} bytes cut]"
+    ));
+    true
+}
+
+/// Runs `f` on every string at any depth of `value` (object keys excepted), without recursion.
+pub(crate) fn for_each_string(value: &mut Value, f: &mut impl FnMut(&mut String)) {
+    let mut stack: Vec<&mut Value> = vec![value];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::String(s) => f(s),
+            Value::Array(items) => stack.extend(items.iter_mut()),
+            Value::Object(map) => stack.extend(map.iter_mut().map(|(_, v)| v)),
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_pattern_compiles() {
+        for (label, re, _) in BUILTIN {
+            assert!(Regex::new(re).is_ok(), "{label}: {re}");
+        }
+        assert_eq!(Redactor::new().patterns.len(), BUILTIN.len());
+    }
+
+    #[test]
+    fn builtin_patterns_find_each_secret() {
+        let r = Redactor::new();
+        let cases = [
+            ("sk-proj-Ab3_dEf-GhIjKlMnOpQrStUv", "openai_key"),
+            ("sk-0123456789abcdefghijKLMN", "openai_key"),
+            ("sk-ant-api03-abcdefghijklmnopqrstuv", "anthropic_key"),
+            ("AIzaSyA1234567890abcdefghijklmnopqrstuv", "google_api_key"),
+            ("AKIAIOSFODNN7EXAMPLE", "aws_access_key"),
+            (
+                "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                "aws_secret_key",
+            ),
+            ("ghp_abcdefghijklmnopqrstuvwxyz0123456789", "github_token"),
+            (
+                "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.sig_nature-1",
+                "jwt",
+            ),
+            ("bearer abcdefghijkl", "bearer_token"),
+            (
+                "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nAAA\n-----END RSA PRIVATE KEY-----",
+                "private_key",
+            ),
+            ("-----BEGIN PRIVATE KEY-----\nMIIE cut off", "private_key"),
+        ];
+        for (secret, label) in cases {
+            let text = format!("before {secret} after");
+            let out = r.redact_str(&text).unwrap_or_else(|| panic!("{label}: missed"));
+            assert!(!out.contains(secret), "{label}: {out}");
+            assert!(out.contains(&format!("[REDACTED:{label}]")), "{label}: {out}");
+            assert!(out.starts_with("before "), "{label}: {out}");
+        }
+    }
+
+    #[test]
+    fn ordinary_text_is_left_alone() {
+        let r = Redactor::new();
+        for text in [
+            "ask-me anything",
+            "the bearer of bad news",
+            "AKIA is short",
+            "a task-list of 3 items",
+            "",
+        ] {
+            assert_eq!(r.redact_str(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn truncation_keeps_char_boundaries_and_says_how_much() {
+        let mut s = "é".repeat(10); // 20 bytes
+        assert!(truncate_in_place(&mut s, 5));
+        assert!(s.starts_with("éé"), "{s}");
+        assert!(s.ends_with("[truncated by agent-trace: 16 of 20 bytes cut]"), "{s}");
+        let mut short = "abc".to_owned();
+        assert!(!truncate_in_place(&mut short, 3));
+        assert_eq!(short, "abc");
+    }
+
+    #[test]
+    fn strings_at_any_depth_are_visited() {
+        let mut deep = Value::String("x".into());
+        for _ in 0..10_000 {
+            deep = Value::Array(vec![deep]);
+        }
+        let mut n = 0;
+        for_each_string(&mut deep, &mut |_| n += 1);
+        assert_eq!(n, 1);
+        // serde_json's Drop of a deep value recurses: take it apart from the outside.
+        let mut v = deep;
+        while let Value::Array(mut a) = v {
+            v = a.pop().unwrap_or(Value::Null);
+        }
+    }
+
+    #[test]
+    fn a_bad_user_pattern_is_an_error_naming_it() {
+        let e = Redactor::new().with_pattern("a(").unwrap_err();
+        assert!(e.to_string().contains("\"a(\""), "{e}");
+    }
+}
