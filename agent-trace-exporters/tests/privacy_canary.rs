@@ -13,8 +13,8 @@ use agent_trace::{
     custom_span, generation_span, traced, BatchProcessor, BreakerPolicy, Record, RetryPolicy,
     SpanError, TracerProvider,
 };
-use agent_trace_exporters::otlp::Protocol;
 use agent_trace_exporters::console::ConsoleFormat;
+use agent_trace_exporters::otlp::Protocol;
 use agent_trace_exporters::{ConsoleExporter, JsonlExporter, OtlpExporter};
 use common::loopback::{closed_port, otlp_receiver};
 use common::SharedBuf;
@@ -29,7 +29,8 @@ const GOOGLE: &str = "AIzaSyCANARY0123456789abcdefghijklmnopq";
 const AWS: &str = "AKIACANARY0123456789";
 const JWT: &str = "eyJhbGciOiJIUzI1NiJ9.eyJCANARYpayload.c2ln";
 const BEARER: &str = "Bearer CANARYbearer0123456789";
-const PEM: &str = "-----BEGIN RSA PRIVATE KEY-----\nCANARYpemBody0123\n-----END RSA PRIVATE KEY-----";
+const PEM: &str =
+    "-----BEGIN RSA PRIVATE KEY-----\nCANARYpemBody0123\n-----END RSA PRIVATE KEY-----";
 
 /// An error whose message is harmless and whose `Debug` form (the captured error data) holds a
 /// canary.
@@ -162,7 +163,10 @@ async fn outputs(
         .build();
     agent_turn(&provider, everywhere);
     provider.force_flush().await.unwrap();
-    assert!(spooling.stats().exporters[0].in_spool > 0, "nothing spooled");
+    assert!(
+        spooling.stats().exporters[0].in_spool > 0,
+        "nothing spooled"
+    );
     provider.shutdown(Duration::from_secs(5)).await.unwrap();
 
     let bodies = |rx: &common::loopback::Receiver| -> Vec<u8> {
@@ -242,7 +246,13 @@ async fn content_off_by_default_writes_no_input_output_or_error_data() {
     assert_no_canary(&out);
     let jsonl = text_of(&out, "jsonl file");
     // Names, models and error messages stay; the content is gone.
-    for kept in ["lookup", "fetch_token", "gpt-4o-mini", "request failed", "the tool failed"] {
+    for kept in [
+        "lookup",
+        "fetch_token",
+        "gpt-4o-mini",
+        "request failed",
+        "the tool failed",
+    ] {
         assert!(jsonl.contains(kept), "{kept} missing: {jsonl}");
     }
     assert!(!jsonl.contains("what is my balance?"), "{jsonl}");

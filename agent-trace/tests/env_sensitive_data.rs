@@ -55,14 +55,15 @@ fn the_variables_win_over_the_code() {
 
     set(SENSITIVE_DATA_ENV, None);
     set(GENAI_CAPTURE_ENV, Some("true"));
-    assert_eq!(recorded_input(false), prompt, "the GenAI convention's variable");
+    assert_eq!(
+        recorded_input(false),
+        prompt,
+        "the GenAI convention's variable"
+    );
     set(SENSITIVE_DATA_ENV, Some("0"));
     assert_eq!(recorded_input(true), None, "ours is read first");
 
     set(SENSITIVE_DATA_ENV, Some("maybe"));
     assert_eq!(recorded_input(true), None, "an unrecognized value is off");
-    assert!(seen
-        .lock()
-        .unwrap()
-        .contains(&"sensitive_data_env_invalid"));
+    assert!(seen.lock().unwrap().contains(&"sensitive_data_env_invalid"));
 }

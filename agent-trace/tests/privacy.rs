@@ -83,7 +83,11 @@ fn content_is_off_by_default_and_never_serialized() {
             current.set_input(&Counted(serialized.clone()));
         });
     });
-    assert_eq!(serialized.load(Ordering::Relaxed), 0, "content was serialized");
+    assert_eq!(
+        serialized.load(Ordering::Relaxed),
+        0,
+        "content was serialized"
+    );
     let recorded = spans.spans();
     assert_eq!(recorded.len(), 3);
     for span in &recorded {
@@ -145,7 +149,10 @@ fn content_put_in_by_hand_is_removed_before_the_processors() {
     let recorded = spans.spans();
     assert_eq!(function_io(&recorded[0]), (None, None));
     let error = recorded[0].error.as_ref().unwrap();
-    assert_eq!((error.message.as_str(), error.data.as_ref()), ("kept", None));
+    assert_eq!(
+        (error.message.as_str(), error.data.as_ref()),
+        ("kept", None)
+    );
 }
 
 #[test]
@@ -232,10 +239,16 @@ fn every_processor_sees_redacted_records() {
         .build();
     provider
         .trace("wf")
-        .metadata("auth", serde_json::json!({"h": ["Bearer abcdefghijklmnop"]}))
+        .metadata(
+            "auth",
+            serde_json::json!({"h": ["Bearer abcdefghijklmnop"]}),
+        )
         .in_scope(|| {
             let mut span = agent_trace::Span::new(SpanData::custom("c"));
-            span.set_attribute("k", &serde_json::json!({"deep": ["sk-ant-abcdefghijklmnopqrstu"]}));
+            span.set_attribute(
+                "k",
+                &serde_json::json!({"deep": ["sk-ant-abcdefghijklmnopqrstu"]}),
+            );
             span.set_input("customer cust-123456");
             span.end();
         });

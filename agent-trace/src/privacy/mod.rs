@@ -163,10 +163,7 @@ impl Privacy {
 
     /// Redacts then truncates one string; whether it changed.
     fn fix_string(&self, s: &mut String) -> bool {
-        let redacted = self
-            .redactor
-            .as_ref()
-            .is_some_and(|r| r.redact_in_place(s));
+        let redacted = self.redactor.as_ref().is_some_and(|r| r.redact_in_place(s));
         redact::truncate_in_place(s, self.max_field_bytes) | redacted
     }
 }
@@ -298,7 +295,11 @@ mod tests {
 
     #[test]
     fn stripping_keeps_names_usage_and_the_error_message() {
-        let mut r = SpanRecord::new(TraceId::random(), None, SpanData::empty(SpanKind::Generation));
+        let mut r = SpanRecord::new(
+            TraceId::random(),
+            None,
+            SpanData::empty(SpanKind::Generation),
+        );
         r.put_input(json!("prompt"));
         r.put_output(json!("answer"));
         r.put_model("m");

@@ -42,7 +42,11 @@ const BUILTIN: &[(&str, &str, &[&str])] = &[
         &["sk-"],
     ),
     ("google_api_key", r"AIza[0-9A-Za-z_\-]{35}", &["aiza"]),
-    ("aws_access_key", r"(?:AKIA|ASIA)[0-9A-Z]{16}", &["akia", "asia"]),
+    (
+        "aws_access_key",
+        r"(?:AKIA|ASIA)[0-9A-Z]{16}",
+        &["akia", "asia"],
+    ),
     (
         "aws_secret_key",
         r#"(?i)aws_?secret_?access_?key["']?\s*[:=]\s*["']?[A-Za-z0-9/+=]{40}"#,
@@ -173,8 +177,7 @@ impl Redactor {
         let mut out: Option<String> = None;
         for p in &self.patterns {
             let current = out.as_deref().unwrap_or(text);
-            if !p.triggers.is_empty() && !p.triggers.iter().any(|t| contains_ascii_ci(current, t))
-            {
+            if !p.triggers.is_empty() && !p.triggers.iter().any(|t| contains_ascii_ci(current, t)) {
                 continue;
             }
             if !p.regex.is_match(current) {
@@ -287,9 +290,14 @@ mod tests {
         ];
         for (secret, label) in cases {
             let text = format!("before {secret} after");
-            let out = r.redact_str(&text).unwrap_or_else(|| panic!("{label}: missed"));
+            let out = r
+                .redact_str(&text)
+                .unwrap_or_else(|| panic!("{label}: missed"));
             assert!(!out.contains(secret), "{label}: {out}");
-            assert!(out.contains(&format!("[REDACTED:{label}]")), "{label}: {out}");
+            assert!(
+                out.contains(&format!("[REDACTED:{label}]")),
+                "{label}: {out}"
+            );
             assert!(out.starts_with("before "), "{label}: {out}");
         }
     }
@@ -313,7 +321,10 @@ mod tests {
         let mut s = "é".repeat(10); // 20 bytes
         assert!(truncate_in_place(&mut s, 5));
         assert!(s.starts_with("éé"), "{s}");
-        assert!(s.ends_with("[truncated by agent-trace: 16 of 20 bytes cut]"), "{s}");
+        assert!(
+            s.ends_with("[truncated by agent-trace: 16 of 20 bytes cut]"),
+            "{s}"
+        );
         let mut short = "abc".to_owned();
         assert!(!truncate_in_place(&mut short, 3));
         assert_eq!(short, "abc");
