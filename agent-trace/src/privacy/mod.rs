@@ -124,7 +124,11 @@ impl Default for Privacy {
 impl Privacy {
     /// Cleans a span record in place: content out (when off), secrets redacted, long strings
     /// cut.
+    #[inline]
     pub(crate) fn apply_span(&self, span: &mut SpanRecord) {
+        if !has_text(span) {
+            return;
+        }
         if !self.include_sensitive_data {
             strip_content(span);
         }
@@ -156,6 +160,10 @@ impl Privacy {
     /// A cleaned copy of a started span for `on_span_start` listeners, or `None` when it needs
     /// no change.
     pub(crate) fn apply_span_start(&self, span: &SpanRecord) -> Option<SpanRecord> {
+        // A span usually starts with no text to clean: then no copy.
+        if !has_text(span) {
+            return None;
+        }
         let mut copy = span.clone();
         self.apply_span(&mut copy);
         (copy != *span).then_some(copy)
@@ -203,6 +211,27 @@ pub(crate) fn strip_content(span: &mut SpanRecord) {
     if let Some(e) = span.error.as_mut() {
         e.data = None;
     }
+}
+
+/// Whether a record holds any string the privacy stage may change (the fields
+/// [`for_each_span_string`] visits, and the content [`strip_content`] removes).
+fn has_text(span: &SpanRecord) -> bool {
+    let data = match &span.data {
+        SpanData::Function(d) => d.input.is_some() || d.output.is_some() || d.mcp_data.is_some(),
+        SpanData::Generation(d) => {
+            d.input.is_some() || d.output.is_some() || d.model_config.is_some()
+        }
+        SpanData::Transcription(d) => {
+            d.input.is_some() || d.output.is_some() || d.model_config.is_some()
+        }
+        SpanData::Speech(d) => d.input.is_some() || d.output.is_some() || d.model_config.is_some(),
+        SpanData::SpeechGroup(d) => d.input.is_some(),
+        SpanData::Custom(d) => !d.data.is_empty(),
+        SpanData::Response(d) => d.response_id.is_some(),
+        SpanData::McpTools(d) => d.result.is_some(),
+        SpanData::Agent(_) | SpanData::Handoff(_) | SpanData::Guardrail(_) => false,
+    };
+    data || span.error.is_some() || span.links.iter().any(|l| !l.attributes.is_empty())
 }
 
 fn opt_string(s: &mut Option<String>, f: &mut impl FnMut(&mut String)) {
@@ -334,6 +363,25 @@ mod tests {
         assert!(!text.contains("AKIAIOSFODNN7EXAMPLE"), "{text}");
         assert!(text.contains("[REDACTED:aws_access_key]"), "{text}");
         assert!(text.contains("36 of 100 bytes cut"), "{text}");
+    }
+
+    #[test]
+    fn a_fresh_span_start_needs_no_copy() {
+        let privacy = Privacy {
+            redactor: Some(Arc::new(Redactor::new())),
+            ..Privacy::default()
+        };
+        for kind in SpanKind::ALL {
+            let r = SpanRecord::new(TraceId::random(), None, SpanData::empty(kind));
+            assert!(privacy.apply_span_start(&r).is_none(), "{kind:?}");
+        }
+        let mut with_input = SpanRecord::new(TraceId::random(), None, SpanData::custom("c"));
+        with_input.put_input(json!("x"));
+        let cleaned = privacy.apply_span_start(&with_input).unwrap();
+        let SpanData::Custom(c) = &cleaned.data else {
+            unreachable!()
+        };
+        assert!(c.data.get("input").is_none());
     }
 
     #[test]
