@@ -17,53 +17,110 @@ pub enum PrivacyError {
     },
 }
 
-/// One pattern: what it finds, the literal prefilter that must occur for it to match, and the
-/// label of its replacement.
+/// One pattern: what it finds, and the label of its replacement.
 #[derive(Debug, Clone)]
 struct Pattern {
     label: String,
     regex: Regex,
-    /// Some of these (ASCII, compared without case) must occur in the text for the pattern to
-    /// match; empty: always run the regex.
-    triggers: &'static [&'static str],
+    /// For a built-in pattern: the literals a match starts with, and the pattern anchored at
+    /// the start of the text. Matches are looked for only where a literal occurs, so text
+    /// without one costs a substring search, and the regex runs over the match alone.
+    start: Option<Start>,
 }
 
-/// The built-in patterns, in the order they run (the most specific first).
-const BUILTIN: &[(&str, &str, &[&str])] = &[
+#[derive(Debug, Clone)]
+struct Start {
+    literals: &'static [&'static str],
+    /// Whether the literals (and the pattern) ignore ASCII case.
+    any_case: bool,
+    anchored: Regex,
+}
+
+/// The built-in patterns, in the order they run (the most specific first): label, pattern,
+/// the literals every match starts with (lowercase when case is ignored), whether case is
+/// ignored.
+const BUILTIN: &[(&str, &str, &[&str], bool)] = &[
     (
         "private_key",
         r"(?s)-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----(?:.*?-----END[A-Z0-9 ]*PRIVATE KEY-----|.*)",
-        &["-----begin"],
+        &["-----BEGIN"],
+        false,
     ),
-    ("anthropic_key", r"sk-ant-[A-Za-z0-9_\-]{16,}", &["sk-ant-"]),
+    (
+        "anthropic_key",
+        r"sk-ant-[A-Za-z0-9_\-]{16,}",
+        &["sk-ant-"],
+        false,
+    ),
     (
         "openai_key",
         r"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}",
         &["sk-"],
+        false,
     ),
-    ("google_api_key", r"AIza[0-9A-Za-z_\-]{35}", &["aiza"]),
+    (
+        "google_api_key",
+        r"AIza[0-9A-Za-z_\-]{35}",
+        &["AIza"],
+        false,
+    ),
     (
         "aws_access_key",
         r"(?:AKIA|ASIA)[0-9A-Z]{16}",
-        &["akia", "asia"],
+        &["AKIA", "ASIA"],
+        false,
     ),
     (
         "aws_secret_key",
         r#"(?i)aws_?secret_?access_?key["']?\s*[:=]\s*["']?[A-Za-z0-9/+=]{40}"#,
-        &["secret"],
+        &["aws"],
+        true,
     ),
-    ("github_token", r"gh[pousr]_[A-Za-z0-9]{36,}", &["gh"]),
+    (
+        "github_token",
+        r"gh[pousr]_[A-Za-z0-9]{36,}",
+        &["ghp_", "gho_", "ghu_", "ghs_", "ghr_"],
+        false,
+    ),
     (
         "jwt",
         r"eyJ[A-Za-z0-9_\-]{4,}\.eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*",
-        &["eyj"],
+        &["eyJ"],
+        false,
     ),
     (
         "bearer_token",
         r"(?i)bearer\s+[A-Za-z0-9\-._~+/]{8,}=*",
         &["bearer"],
+        true,
     ),
 ];
+
+/// Where the next of `literals` starts in `text` at or after `from`.
+fn next_literal(text: &str, from: usize, literals: &[&str], any_case: bool) -> Option<usize> {
+    literals
+        .iter()
+        .filter_map(|lit| {
+            if any_case {
+                find_ascii_any_case(&text.as_bytes()[from..], lit.as_bytes())
+            } else {
+                text[from..].find(lit)
+            }
+        })
+        .min()
+        .map(|at| at + from)
+}
+
+/// Where `needle` (lowercase ASCII letters and other ASCII) occurs in `hay`, ignoring ASCII
+/// case.
+fn find_ascii_any_case(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    let (&first, rest) = needle.split_first()?;
+    let last_start = hay.len().checked_sub(needle.len())?;
+    (0..=last_start).find(|&i| {
+        hay[i].to_ascii_lowercase() == first
+            && hay[i + 1..i + needle.len()].eq_ignore_ascii_case(rest)
+    })
+}
 
 /// Replaces secrets in strings with `[REDACTED:<label>]`: the built-in patterns find the
 /// common ones (OpenAI `sk-…`/`sk-proj-…`, Anthropic `sk-ant-…`, Google `AIza…` keys, GitHub
@@ -105,12 +162,18 @@ impl Redactor {
     pub fn new() -> Redactor {
         let patterns = BUILTIN
             .iter()
-            .filter_map(|(label, re, triggers)| {
+            .filter_map(|(label, re, literals, any_case)| {
                 // The built-in patterns are constants checked by a unit test.
-                Regex::new(re).ok().map(|regex| Pattern {
+                let regex = Regex::new(re).ok()?;
+                let anchored = Regex::new(&format!("^(?:{re})")).ok()?;
+                Some(Pattern {
                     label: (*label).to_owned(),
                     regex,
-                    triggers,
+                    start: Some(Start {
+                        literals,
+                        any_case: *any_case,
+                        anchored,
+                    }),
                 })
             })
             .collect();
@@ -159,7 +222,7 @@ impl Redactor {
         self.patterns.push(Pattern {
             label: label.to_owned(),
             regex,
-            triggers: &[],
+            start: None,
         });
         Ok(self)
     }
@@ -177,17 +240,17 @@ impl Redactor {
         let mut out: Option<String> = None;
         for p in &self.patterns {
             let current = out.as_deref().unwrap_or(text);
-            if !p.triggers.is_empty() && !p.triggers.iter().any(|t| contains_ascii_ci(current, t)) {
-                continue;
+            let replaced = match &p.start {
+                Some(start) => replace_from_literals(current, start, &p.label),
+                None => p.regex.is_match(current).then(|| {
+                    p.regex
+                        .replace_all(current, format!("[REDACTED:{}]", p.label).as_str())
+                        .into_owned()
+                }),
+            };
+            if replaced.is_some() {
+                out = replaced;
             }
-            if !p.regex.is_match(current) {
-                continue;
-            }
-            let replaced = p
-                .regex
-                .replace_all(current, format!("[REDACTED:{}]", p.label).as_str())
-                .into_owned();
-            out = Some(replaced);
         }
         out
     }
@@ -204,18 +267,31 @@ impl Redactor {
     }
 }
 
-/// Whether `needle` (lowercase ASCII) occurs in `hay`, ignoring ASCII case.
-fn contains_ascii_ci(hay: &str, needle: &str) -> bool {
-    let (hay, needle) = (hay.as_bytes(), needle.as_bytes());
-    if needle.len() > hay.len() {
-        return false;
+/// `text` with each match of an anchored pattern that starts at one of its literals replaced;
+/// `None` when nothing matched.
+fn replace_from_literals(text: &str, start: &Start, label: &str) -> Option<String> {
+    let mut out = String::new();
+    let (mut copied, mut from) = (0, 0);
+    while from < text.len() {
+        let Some(at) = next_literal(text, from, start.literals, start.any_case) else {
+            break;
+        };
+        match start.anchored.find(&text[at..]) {
+            Some(m) if !m.is_empty() => {
+                out.push_str(&text[copied..at]);
+                out.push_str("[REDACTED:");
+                out.push_str(label);
+                out.push(']');
+                copied = at + m.end();
+                from = copied;
+            }
+            // The literals are ASCII: the next byte starts a character.
+            _ => from = at + 1,
+        }
     }
-    let first = needle[0];
-    hay.windows(needle.len()).any(|w| {
-        w[0].to_ascii_lowercase() == first
-            && w.iter()
-                .zip(needle)
-                .all(|(a, b)| a.to_ascii_lowercase() == *b)
+    (copied > 0).then(|| {
+        out.push_str(&text[copied..]);
+        out
     })
 }
 
@@ -257,8 +333,14 @@ mod tests {
 
     #[test]
     fn every_builtin_pattern_compiles() {
-        for (label, re, _) in BUILTIN {
+        for (label, re, literals, any_case) in BUILTIN {
             assert!(Regex::new(re).is_ok(), "{label}: {re}");
+            if *any_case {
+                assert!(
+                    literals.iter().all(|l| *l == l.to_ascii_lowercase()),
+                    "{label}"
+                );
+            }
         }
         assert_eq!(Redactor::new().patterns.len(), BUILTIN.len());
     }
@@ -300,6 +382,44 @@ mod tests {
             );
             assert!(out.starts_with("before "), "{label}: {out}");
         }
+    }
+
+    /// The same patterns run unanchored over the whole text, one after the other.
+    fn oracle(text: &str) -> Option<String> {
+        let mut cur = text.to_owned();
+        for (label, re, _, _) in BUILTIN {
+            let re = Regex::new(re).unwrap();
+            cur = re
+                .replace_all(&cur, format!("[REDACTED:{label}]").as_str())
+                .into_owned();
+        }
+        (cur != text).then_some(cur)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn looking_from_the_literals_finds_what_the_whole_regex_finds(
+            parts in proptest::collection::vec(0usize..14, 0..12)
+        ) {
+            const FRAGMENTS: [&str; 14] = [
+                "sk-", "sk-proj-abcdefghijklmnopqrstuvwxyz", "task-list ", "BEARER tokentoken1",
+                "Bearer x", "AKIAABCDEFGHIJKLMNOP", "AKIA", " é ", "eyJabcd.eyJefgh.ij",
+                "-----BEGIN PRIVATE KEY-----\nxyz", "-----END PRIVATE KEY-----", "gho_", "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+                "AWS_SECRET_ACCESS_KEY=abcdefghijabcdefghijabcdefghijabcdefghij",
+            ];
+            let text: String = parts.iter().map(|&i| FRAGMENTS[i]).collect();
+            proptest::prop_assert_eq!(Redactor::new().redact_str(&text), oracle(&text));
+        }
+    }
+
+    #[test]
+    fn every_occurrence_and_any_case() {
+        let r = Redactor::new();
+        assert_eq!(
+            r.redact_str("sk- no; BEARER abcdefghij and bearer klmnopqrst; sk-abcdefghijklmnopqrstuvwxyz")
+                .as_deref(),
+            Some("sk- no; [REDACTED:bearer_token] and [REDACTED:bearer_token]; [REDACTED:openai_key]")
+        );
     }
 
     #[test]
