@@ -114,12 +114,13 @@ fn next_literal(text: &str, from: usize, literals: &[&str], any_case: bool) -> O
 /// Where `needle` (lowercase ASCII letters and other ASCII) occurs in `hay`, ignoring ASCII
 /// case.
 fn find_ascii_any_case(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    let (&first, rest) = needle.split_first()?;
     let last_start = hay.len().checked_sub(needle.len())?;
-    (0..=last_start).find(|&i| {
-        hay[i].to_ascii_lowercase() == first
-            && hay[i + 1..i + needle.len()].eq_ignore_ascii_case(rest)
-    })
+    hay[..=last_start]
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| b.to_ascii_lowercase() == needle[0])
+        .map(|(i, _)| i)
+        .find(|&i| hay[i..i + needle.len()].eq_ignore_ascii_case(needle))
 }
 
 /// Replaces secrets in strings with `[REDACTED:<label>]`: the built-in patterns find the
@@ -144,6 +145,9 @@ fn find_ascii_any_case(hay: &[u8], needle: &[u8]) -> Option<usize> {
 #[derive(Debug, Clone)]
 pub struct Redactor {
     patterns: Vec<Pattern>,
+    /// By byte: the built-in patterns (bit `i`: `patterns[i]`) one of whose literals starts
+    /// with that byte — one pass over the text finds which patterns can match at all.
+    first_bytes: Box<[u32; 256]>,
 }
 
 impl Default for Redactor {
@@ -176,8 +180,21 @@ impl Redactor {
                     }),
                 })
             })
-            .collect();
-        Redactor { patterns }
+            .collect::<Vec<_>>();
+        let mut first_bytes = Box::new([0u32; 256]);
+        for (i, p) in patterns.iter().enumerate() {
+            for lit in p.start.iter().flat_map(|s| s.literals.iter()) {
+                let b = lit.as_bytes()[0];
+                first_bytes[b as usize] |= 1 << i;
+                if p.start.as_ref().is_some_and(|s| s.any_case) {
+                    first_bytes[b.to_ascii_uppercase() as usize] |= 1 << i;
+                }
+            }
+        }
+        Redactor {
+            patterns,
+            first_bytes,
+        }
     }
 
     /// A redactor without the built-in patterns (add yours with
@@ -190,6 +207,7 @@ impl Redactor {
     pub fn empty() -> Redactor {
         Redactor {
             patterns: Vec::new(),
+            first_bytes: Box::new([0; 256]),
         }
     }
 
@@ -237,10 +255,12 @@ impl Redactor {
     /// );
     /// ```
     pub fn redact_str(&self, text: &str) -> Option<String> {
+        let possible = self.possible(text);
         let mut out: Option<String> = None;
-        for p in &self.patterns {
+        for (i, p) in self.patterns.iter().enumerate() {
             let current = out.as_deref().unwrap_or(text);
             let replaced = match &p.start {
+                Some(_) if possible & (1 << i) == 0 => None,
                 Some(start) => replace_from_literals(current, start, &p.label),
                 None => p.regex.is_match(current).then(|| {
                     p.regex
@@ -253,6 +273,35 @@ impl Redactor {
             }
         }
         out
+    }
+
+    /// The built-in patterns (bit `i`: `patterns[i]`) one of whose literals occurs in `text`.
+    fn possible(&self, text: &str) -> u32 {
+        let bytes = text.as_bytes();
+        let mut found = 0u32;
+        for (at, &b) in bytes.iter().enumerate() {
+            let mut candidates = self.first_bytes[b as usize] & !found;
+            while candidates != 0 {
+                let i = candidates.trailing_zeros() as usize;
+                candidates &= candidates - 1;
+                let Some(start) = &self.patterns[i].start else {
+                    continue;
+                };
+                let rest = &bytes[at..];
+                if start.literals.iter().any(|lit| {
+                    let lit = lit.as_bytes();
+                    rest.len() >= lit.len()
+                        && if start.any_case {
+                            rest[..lit.len()].eq_ignore_ascii_case(lit)
+                        } else {
+                            &rest[..lit.len()] == lit
+                        }
+                }) {
+                    found |= 1 << i;
+                }
+            }
+        }
+        found
     }
 
     /// Redacts a string in place; whether it changed.
@@ -343,6 +392,7 @@ mod tests {
             }
         }
         assert_eq!(Redactor::new().patterns.len(), BUILTIN.len());
+        assert!(BUILTIN.len() <= 32, "one bit per built-in pattern");
     }
 
     #[test]
