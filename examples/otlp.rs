@@ -8,8 +8,9 @@
 //!
 //! Honours the standard `OTEL_EXPORTER_OTLP_*`, `OTEL_SERVICE_NAME` and
 //! `OTEL_RESOURCE_ATTRIBUTES` variables; without an endpoint it sends to
-//! `http://127.0.0.1:4318`. Set `AGENT_TRACE_INCLUDE_SENSITIVE=true` to export prompts and tool
-//! arguments too. Prints the processor's counters and exits non-zero if anything was dropped
+//! `http://127.0.0.1:4318`. Set `AGENT_TRACE_INCLUDE_SENSITIVE_DATA=true` (or
+//! `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true`) to export prompts and tool
+//! arguments too: the variable wins over the exporter's switch, off in code here. Prints the processor's counters and exits non-zero if anything was dropped
 //! or failed. No model is called: the "model calls" are simulated.
 
 mod support;
@@ -30,8 +31,7 @@ async fn main() -> ExitCode {
     if !env_has_endpoint {
         builder = builder.endpoint("http://127.0.0.1:4318");
     }
-    let sensitive = std::env::var("AGENT_TRACE_INCLUDE_SENSITIVE").is_ok_and(|v| v == "true");
-    let exporter = match builder.include_sensitive_data(sensitive).build() {
+    let exporter = match builder.include_sensitive_data(false).build() {
         Ok(e) => e,
         Err(e) => {
             eprintln!("error: {e}");

@@ -149,7 +149,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_exporter(ConsoleExporter::new())
         .with_exporter(JsonlExporter::new(jsonl_path)?)
         .build();
+    // Content (inputs, outputs, error data) is off by default; this demo shows it.
+    // AGENT_TRACE_INCLUDE_SENSITIVE_DATA=false turns it off again without a rebuild.
     let provider = TracerProvider::builder()
+        .include_sensitive_data(true)
         .with_processor(batch.clone())
         .build();
     agent_trace::set_global_provider(&provider);

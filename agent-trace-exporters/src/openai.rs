@@ -25,6 +25,11 @@
 //! | URL | [`endpoint`](OpenAiExporterBuilder::endpoint) | `OPENAI_TRACES_ENDPOINT` | [`DEFAULT_ENDPOINT`] |
 //! | timeout | [`timeout`](OpenAiExporterBuilder::timeout) | — | 30 s |
 //!
+//! This exporter has no content switch of its own: it sends what the provider recorded, and
+//! a provider records inputs, outputs and error data only with
+//! [`include_sensitive_data`](agent_trace::TracerProviderBuilder::include_sensitive_data) (off
+//! by default; see [`agent_trace::privacy`]).
+//!
 //! What is changed on the way, as the Agents SDK does for this endpoint
 //! (`BackendSpanExporter` in `agents/tracing/processors.py`):
 //! - every field of `span_data` (inputs, outputs, custom data…), the error and the trace

@@ -222,7 +222,7 @@ pub(crate) fn expand(args: &TracedArgs, item: &ItemFn) -> syn::Result<TokenStrea
         let arg_idents = inputs.iter().map(|c| &c.ident);
         quote! {
             #[allow(clippy::used_underscore_binding)]
-            if #span_ident.is_recording() {
+            if #private::records_content(&#span_ident) {
                 #private::set_input_args(&mut #span_ident, ::std::vec![
                     #( (#arg_names, #private::capture!(&#arg_idents)) ),*
                 ]);
@@ -258,7 +258,7 @@ pub(crate) fn expand(args: &TracedArgs, item: &ItemFn) -> syn::Result<TokenStrea
     // Return-value handling.
     let output_stmt = (args.capture_output() && ret.is_some()).then(|| {
         quote! {
-            if #span_ident.is_recording() {
+            if #private::records_content(#span_ident) {
                 if let ::core::option::Option::Some(#out_ident) = #private::capture_output!(#ret_ident) {
                     #private::set_output_value(#span_ident, #out_ident);
                 }

@@ -87,7 +87,11 @@ pub fn init() -> Result<Toolkit, InitError> {
 /// assert_eq!(toolkit.metrics.as_ref().unwrap().snapshot().spans.len(), 1);
 /// ```
 pub fn init_from_config(config: &Config) -> Result<Toolkit, InitError> {
-    let mut builder = TracerProvider::builder();
+    // Privacy is the provider's (before every processor: metrics, logging and the pipeline
+    // alike); the privacy variables win over the file, as they do over code.
+    let sensitive = agent_trace::privacy::sensitive_data_from_env()
+        .unwrap_or(config.privacy.include_sensitive_data);
+    let mut builder = TracerProvider::builder().include_sensitive_data(sensitive);
     if !config.enabled {
         builder = builder.disabled();
     }
@@ -115,11 +119,7 @@ pub fn init_from_config(config: &Config) -> Result<Toolkit, InitError> {
     // The export pipeline last: the last processor may take each span record instead of
     // cloning it.
     if let Some(batch) = batch {
-        builder = builder.with_processor(Gate::new(
-            batch,
-            config.sampling.ratio,
-            config.privacy.include_sensitive_data,
-        ));
+        builder = builder.with_processor(Gate::new(batch, config.sampling.ratio, sensitive));
     }
     let provider = builder.build();
     agent_trace::set_global_provider(&provider);

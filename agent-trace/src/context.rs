@@ -88,6 +88,13 @@ fn peek_active<R>(f: impl FnOnce(Option<&Active>) -> R) -> R {
     f(view.as_deref())
 }
 
+/// Whether the current position's provider records content (inputs, outputs, error data);
+/// `false` outside any trace.
+#[inline]
+pub(crate) fn current_records_content() -> bool {
+    peek_active(|a| a.is_some_and(|a| a.provider.records_content()))
+}
+
 /// The current trace and parent span ids.
 #[inline]
 pub(crate) fn current_ids() -> Option<(TraceId, Option<SpanId>)> {

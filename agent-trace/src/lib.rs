@@ -84,6 +84,10 @@
 //! nanoseconds). `examples/tool-library` is such a crate.
 //! - Off switch: [`set_enabled`], or `AGENT_TRACE_DISABLED=true` / `OTEL_SDK_DISABLED=true`.
 //!   Off, or outside any trace, spans cost a few nanoseconds and nested code works the same.
+//! - Privacy: content (inputs, outputs, error data) is off by default —
+//!   [`TracerProviderBuilder::include_sensitive_data`] or `AGENT_TRACE_INCLUDE_SENSITIVE_DATA`
+//!   turns it on; [`privacy::Redactor`] and truncation clean records before any processor sees
+//!   them (see [`privacy`]).
 // The crate-root lint set of tokio-rs/tracing.
 #![warn(
     missing_docs,
@@ -119,6 +123,7 @@ mod id;
 mod instrument;
 mod kinds;
 mod model;
+pub mod privacy;
 mod processor;
 pub mod propagation;
 mod provider;

@@ -50,6 +50,13 @@ pub fn start_span(
     })
 }
 
+/// Whether a `#[traced]` function's span records content: its arguments and return value are
+/// only captured (serialized) when it does.
+#[inline]
+pub fn records_content(span: &Span) -> bool {
+    span.records_content()
+}
+
 /// Records the captured arguments of a `#[traced]` function as the span's input, in argument
 /// order (see `SpanRecord::set_input_args` for where each kind keeps it).
 #[inline]
@@ -66,7 +73,7 @@ pub fn set_output_value(span: &mut Span, value: Value) {
 /// Records a captured `Err` on a `#[traced]` function's span.
 #[inline]
 pub fn set_error(span: &mut Span, error: SpanError) {
-    span.record_mut(|r| r.put_error(error));
+    Record::set_error(span, error);
 }
 
 /// Runs a `#[traced]` async body inside its span; `on_return` sees the output before the span

@@ -37,6 +37,22 @@ pub trait Record {
     /// ```
     fn record_mut(&mut self, f: impl FnOnce(&mut SpanRecord)) -> bool;
 
+    /// Whether content — inputs, outputs, error data — is recorded here: the provider's
+    /// [`include_sensitive_data`](crate::TracerProviderBuilder::include_sensitive_data) on a
+    /// [`Span`] or [`CurrentSpan`] (false when it records nothing), always true on a bare
+    /// [`SpanRecord`]. When false, [`set_input`](Record::set_input) and
+    /// [`set_output`](Record::set_output) do nothing (the value is not even serialized) and
+    /// [`set_error`](Record::set_error) keeps the message only. Check it before building an
+    /// expensive value to record.
+    ///
+    /// ```
+    /// use agent_trace::Record;
+    /// assert!(!agent_trace::current_span().records_content()); // no span is running here
+    /// ```
+    fn records_content(&self) -> bool {
+        true
+    }
+
     /// Records the input: JSON text on a function span (a string stays as it is), messages on a
     /// generation (plain text becomes `[{"role": "user", "content": text}]`, the OpenAI Agents
     /// SDK's message list), the input of transcription, speech and speech-group spans,
@@ -53,7 +69,9 @@ pub trait Record {
     where
         Self: Sized,
     {
-        self.record_mut(|r| r.put_input(to_value(input)));
+        if self.records_content() {
+            self.record_mut(|r| r.put_input(to_value(input)));
+        }
     }
 
     /// Records the output: JSON text on a function span (`null` records no output, as the
@@ -74,7 +92,9 @@ pub trait Record {
     where
         Self: Sized,
     {
-        self.record_mut(|r| r.put_output(to_value(output)));
+        if self.records_content() {
+            self.record_mut(|r| r.put_output(to_value(output)));
+        }
     }
 
     /// Adds token usage to a generation or response span (`data.usage` on a custom span).
@@ -144,7 +164,9 @@ pub trait Record {
         self.record_mut(|r| r.put_attribute(key, to_value(value)));
     }
 
-    /// Marks the span failed. A later error replaces an earlier one.
+    /// Marks the span failed. A later error replaces an earlier one. Where content is not
+    /// recorded (see [`records_content`](Record::records_content)), the error's data is dropped
+    /// and its message kept.
     ///
     /// ```
     /// use agent_trace::{Record, SpanData, SpanError, SpanRecord, TraceId};
@@ -152,10 +174,13 @@ pub trait Record {
     /// r.set_error(SpanError::new("boom"));
     /// assert_eq!(r.error.unwrap().message, "boom");
     /// ```
-    fn set_error(&mut self, error: SpanError)
+    fn set_error(&mut self, mut error: SpanError)
     where
         Self: Sized,
     {
+        if !self.records_content() {
+            error.data = None;
+        }
         self.record_mut(|r| r.put_error(error));
     }
 }
@@ -170,6 +195,11 @@ impl Record for SpanRecord {
 
 impl Record for Span {
     #[inline]
+    fn records_content(&self) -> bool {
+        self.provider.as_ref().is_some_and(|p| p.records_content())
+    }
+
+    #[inline]
     fn record_mut(&mut self, f: impl FnOnce(&mut SpanRecord)) -> bool {
         match &mut self.record {
             Some(r) => {
@@ -182,6 +212,11 @@ impl Record for Span {
 }
 
 impl Record for CurrentSpan {
+    #[inline]
+    fn records_content(&self) -> bool {
+        crate::context::current_records_content()
+    }
+
     /// Reaches the span whose owner runs on this task (see [`CurrentSpan`]).
     #[inline]
     fn record_mut(&mut self, f: impl FnOnce(&mut SpanRecord)) -> bool {

@@ -138,6 +138,7 @@ fn fixture_spans() -> Vec<Value> {
 fn recorded<F: std::future::Future>(body: F) -> Vec<Value> {
     let spans = CollectingProcessor::new();
     let provider = TracerProvider::builder()
+        .include_sensitive_data(true)
         .with_processor(spans.clone())
         .build();
     let rt = tokio::runtime::Builder::new_current_thread()

@@ -12,6 +12,7 @@ use serde::Serialize;
 fn setup() -> (TracerProvider, CollectingProcessor) {
     let spans = CollectingProcessor::new();
     let provider = TracerProvider::builder()
+        .include_sensitive_data(true)
         .with_processor(spans.clone())
         .build();
     (provider, spans)

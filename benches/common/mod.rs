@@ -68,7 +68,10 @@ impl AgentTrace {
             .build();
         // Kept for the process, as `set_global_provider` keeps an application's provider: its
         // spans skip the reference count that a scoped provider pays.
+        // Content on (it is off by default): the input benches record the input, as the peers
+        // do.
         let provider = agent_trace::TracerProvider::builder()
+            .include_sensitive_data(true)
             .with_processor(batch.clone())
             .build()
             .leak();

@@ -82,7 +82,9 @@ pub async fn run_and_report(exporter: impl TracingExporter, hint: &str) -> ExitC
         .with_exporter(exporter)
         .schedule_delay(Duration::from_millis(200))
         .build();
+    // The provider records content (off by default); each exporter may still leave it out.
     let provider = TracerProvider::builder()
+        .include_sensitive_data(true)
         .with_processor(batch.clone())
         .build();
     agent_trace::set_global_provider(&provider);

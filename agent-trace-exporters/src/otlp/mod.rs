@@ -40,7 +40,7 @@
 //! | `service.name` | [`service_name`](OtlpExporterBuilder::service_name) | `OTEL_SERVICE_NAME`, then `service.name` in `OTEL_RESOURCE_ATTRIBUTES` | `agent-trace` |
 //! | resource | [`resource_attribute`](OtlpExporterBuilder::resource_attribute) | `OTEL_RESOURCE_ATTRIBUTES`: `k=v,…` | `telemetry.sdk.{name,language,version}` |
 //! | `gen_ai.provider.name` | [`provider_name`](OtlpExporterBuilder::provider_name) | — | `openai` |
-//! | prompts, tool arguments and results | [`include_sensitive_data`](OtlpExporterBuilder::include_sensitive_data) | — | off |
+//! | prompts, tool arguments and results | [`include_sensitive_data`](OtlpExporterBuilder::include_sensitive_data) (and the provider's) | `AGENT_TRACE_INCLUDE_SENSITIVE_DATA`, `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` (these **win** over the code) | off |
 //!
 //! ## Mapping
 //!
@@ -227,6 +227,15 @@ impl OtlpExporterBuilder {
 
     /// Exports prompts, completions, tool arguments and tool results (default off: they may
     /// hold personal data).
+    ///
+    /// This switch can only leave out more than the provider: content reaches the collector
+    /// only when the provider records it
+    /// ([`TracerProviderBuilder::include_sensitive_data`](agent_trace::TracerProviderBuilder::include_sensitive_data),
+    /// also off by default) *and* this switch is on. When `AGENT_TRACE_INCLUDE_SENSITIVE_DATA`
+    /// or `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` is set, it decides for this
+    /// exporter as for the provider, whatever the code says (read at
+    /// [`build`](Self::build), with or without [`from_env`](Self::from_env); see
+    /// [`agent_trace::privacy`]).
     pub fn include_sensitive_data(mut self, on: bool) -> Self {
         self.include_sensitive_data = on;
         self
@@ -353,7 +362,8 @@ impl OtlpExporterBuilder {
             max_request_bytes,
             mapping: MappingConfig {
                 provider_name,
-                include_sensitive_data: self.include_sensitive_data,
+                include_sensitive_data: agent_trace::privacy::sensitive_data_from_env()
+                    .unwrap_or(self.include_sensitive_data),
                 resource: resource
                     .iter()
                     .map(|(k, v)| kv_str(k, v.as_str()))

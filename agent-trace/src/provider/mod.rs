@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use crate::diag::RateLimited;
 use crate::model::{SpanData, SpanRecord, TraceRecord};
+use crate::privacy::{Privacy, Redactor};
 use crate::processor::{TraceError, TracingProcessor};
 use crate::sampling::{Sampler, SamplingCounters, SamplingParams, SamplingStats, SpanFilter};
 
@@ -89,6 +90,8 @@ pub(crate) struct ProviderInner {
     /// The span filter; `None` keeps every span.
     filter: Option<SpanFilter>,
     sampling: SamplingCounters,
+    /// Content, redaction and truncation, applied before any processor sees a record.
+    pub(crate) privacy: Privacy,
 }
 
 /// The default bound on the shutdown a provider runs when its last reference is dropped.
@@ -101,6 +104,7 @@ pub struct TracerProviderBuilder {
     drop_timeout: Duration,
     sampler: Option<Box<dyn Sampler>>,
     filter: Option<SpanFilter>,
+    privacy: Privacy,
 }
 
 impl Default for TracerProviderBuilder {
@@ -111,6 +115,7 @@ impl Default for TracerProviderBuilder {
             drop_timeout: DEFAULT_DROP_TIMEOUT,
             sampler: None,
             filter: None,
+            privacy: Privacy::default(),
         }
     }
 }
@@ -123,6 +128,7 @@ impl std::fmt::Debug for TracerProviderBuilder {
             .field("drop_timeout", &self.drop_timeout)
             .field("sampler", &self.sampler)
             .field("span_filter", &self.filter)
+            .field("privacy", &self.privacy)
             .finish()
     }
 }
@@ -211,6 +217,53 @@ impl TracerProviderBuilder {
         self
     }
 
+    /// Records content — inputs, outputs, messages, tool arguments and results, error data —
+    /// (default **off**: spans keep names, timings, usage and error messages only). When
+    /// [`AGENT_TRACE_INCLUDE_SENSITIVE_DATA`](crate::privacy::SENSITIVE_DATA_ENV) or
+    /// [`OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`](crate::privacy::GENAI_CAPTURE_ENV)
+    /// is set, the variable wins over this call (see [`crate::privacy`]).
+    ///
+    /// ```
+    /// let p = agent_trace::TracerProvider::builder().include_sensitive_data(true).build();
+    /// assert_eq!(
+    ///     p.includes_sensitive_data(),
+    ///     agent_trace::privacy::sensitive_data_from_env().unwrap_or(true)
+    /// );
+    /// ```
+    pub fn include_sensitive_data(mut self, on: bool) -> Self {
+        self.privacy.include_sensitive_data = on;
+        self
+    }
+
+    /// Replaces secrets in every string of every record with `[REDACTED:<label>]` before any
+    /// processor sees it (default: no redaction). See [`Redactor`].
+    ///
+    /// ```
+    /// use agent_trace::privacy::Redactor;
+    /// let p = agent_trace::TracerProvider::builder()
+    ///     .redactor(Redactor::new().with_pattern(r"acct-\d+").unwrap())
+    ///     .build();
+    /// # drop(p);
+    /// ```
+    pub fn redactor(mut self, redactor: Redactor) -> Self {
+        self.privacy.redactor = Some(Arc::new(redactor));
+        self
+    }
+
+    /// The longest string field a record keeps, in bytes (default
+    /// [`DEFAULT_MAX_FIELD_BYTES`](crate::privacy::DEFAULT_MAX_FIELD_BYTES), 100 KiB; at
+    /// least 1). A longer string is cut at a character boundary and ends with
+    /// `…[truncated by agent-trace: N of M bytes cut]`. `usize::MAX` cuts nothing.
+    ///
+    /// ```
+    /// let p = agent_trace::TracerProvider::builder().max_field_bytes(16 * 1024).build();
+    /// # drop(p);
+    /// ```
+    pub fn max_field_bytes(mut self, max: usize) -> Self {
+        self.privacy.max_field_bytes = max.max(1);
+        self
+    }
+
     /// Builds the provider. It is not installed globally: see [`set_global_provider`].
     ///
     /// ```
@@ -225,6 +278,10 @@ impl TracerProviderBuilder {
             .filter(|(_, p)| p.wants_span_start())
             .map(|(i, _)| i)
             .collect();
+        let mut privacy = self.privacy;
+        if let Some(on) = crate::privacy::sensitive_data_from_env() {
+            privacy.include_sensitive_data = on;
+        }
         TracerProvider {
             inner: ProviderRef::new(ProviderInner {
                 processors: self.processors.into_boxed_slice(),
@@ -239,6 +296,7 @@ impl TracerProviderBuilder {
                 filter: crate::sampling::env::apply_env_filter(self.filter)
                     .filter(|f| !f.is_noop()),
                 sampling: SamplingCounters::default(),
+                privacy,
             }),
         }
     }
@@ -302,13 +360,23 @@ impl ProviderInner {
         }
     }
 
+    /// Whether this provider records content (inputs, outputs, error data).
+    #[inline]
+    pub(crate) fn records_content(&self) -> bool {
+        self.privacy.include_sensitive_data
+    }
+
     pub(crate) fn trace_start(&self, trace: &TraceRecord) {
+        let cleaned = self.privacy.apply_trace(trace);
+        let trace = cleaned.as_ref().unwrap_or(trace);
         for p in self.processors.iter() {
             self.guarded("on_trace_start", || p.on_trace_start(trace));
         }
     }
 
     pub(crate) fn trace_end(&self, trace: &TraceRecord) {
+        let cleaned = self.privacy.apply_trace(trace);
+        let trace = cleaned.as_ref().unwrap_or(trace);
         for p in self.processors.iter() {
             self.guarded("on_trace_end", || p.on_trace_end(trace));
         }
@@ -316,6 +384,12 @@ impl ProviderInner {
 
     #[inline]
     pub(crate) fn span_start(&self, span: &SpanRecord) {
+        if self.start_listeners.is_empty() {
+            return;
+        }
+        // The listeners see the span as the exporters will: a copy only when it needs cleaning.
+        let cleaned = self.privacy.apply_span_start(span);
+        let span = cleaned.as_ref().unwrap_or(span);
         for &i in self.start_listeners.iter() {
             let p = &self.processors[i];
             self.guarded("on_span_start", || p.on_span_start(span));
@@ -328,6 +402,10 @@ impl ProviderInner {
         let Some((last, init)) = self.processors.split_last() else {
             return;
         };
+        // Privacy first: no processor (nor exporter, nor spool) sees what it removes.
+        if let Some(span) = slot.as_mut() {
+            self.privacy.apply_span(span);
+        }
         for p in init {
             if let Some(span) = slot.as_ref() {
                 self.guarded("on_span_end", || p.on_span_end(span));
@@ -401,6 +479,20 @@ impl TracerProvider {
     /// ```
     pub fn sampling_stats(&self) -> SamplingStats {
         self.inner.sampling.snapshot()
+    }
+
+    /// Whether this provider records content: inputs, outputs, messages, tool arguments and
+    /// results, error data (see [`TracerProviderBuilder::include_sensitive_data`]).
+    ///
+    /// ```
+    /// let p = agent_trace::TracerProvider::builder().build();
+    /// assert_eq!(
+    ///     p.includes_sensitive_data(),
+    ///     agent_trace::privacy::sensitive_data_from_env().unwrap_or(false)
+    /// );
+    /// ```
+    pub fn includes_sensitive_data(&self) -> bool {
+        self.inner.records_content()
     }
 
     /// How many times a processor panicked (each panic was caught).

@@ -10,6 +10,7 @@ use agent_trace::{SpanId, SpanRecord, TracerProvider};
 pub fn collecting() -> (TracerProvider, CollectingProcessor) {
     let spans = CollectingProcessor::new();
     let provider = TracerProvider::builder()
+        .include_sensitive_data(true)
         .with_processor(spans.clone())
         .build();
     (provider, spans)
