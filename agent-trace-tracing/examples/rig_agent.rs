@@ -35,6 +35,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .include_sensitive_data(true)
         .build()?;
     let provider = TracerProvider::builder()
+        .include_sensitive_data(true)
         .with_processor(
             BatchProcessor::builder()
                 .with_exporter(ConsoleExporter::new())

@@ -234,6 +234,9 @@ impl AgentTraceLayerBuilder {
     /// Whether content (messages, prompts, tool arguments and results, the text of error
     /// events) is copied into spans (default `false`). Off, content slots are dropped,
     /// sensitive fields are kept out of custom spans' data and event text never reaches a span.
+    /// Both switches must be on for content to be recorded: this one, and the provider's
+    /// [`include_sensitive_data`](agent_trace::TracerProviderBuilder::include_sensitive_data)
+    /// (also off by default, and overridden by `AGENT_TRACE_INCLUDE_SENSITIVE_DATA`).
     ///
     /// ```
     /// let layer = agent_trace_tracing::AgentTraceLayer::builder().include_sensitive_data(true).build();

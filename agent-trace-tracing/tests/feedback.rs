@@ -112,6 +112,7 @@ async fn diagnostics_are_tracing_events_and_nothing_feeds_back() {
         calls: AtomicUsize::new(0),
     });
     let provider = TracerProvider::builder()
+        .include_sensitive_data(true)
         .with_processor(spans.clone())
         .with_shared_processor(logging.clone())
         .with_processor(batch)

@@ -68,6 +68,7 @@ async fn run_and_check(api: Api) {
     let jsonl_path = dir.path().join("rig_agent.jsonl");
     let console = Shared::default();
     let provider = TracerProvider::builder()
+        .include_sensitive_data(true)
         .with_processor(
             BatchProcessor::builder()
                 .with_exporter(
@@ -279,6 +280,7 @@ async fn a_failed_rig_tool_is_a_failed_function_span() {
     let (addr, _received) = rig_fake::start_server().await;
     let spans = agent_trace::testing::CollectingProcessor::new();
     let provider = TracerProvider::builder()
+        .include_sensitive_data(true)
         .with_processor(spans.clone())
         .build();
     let _default = tracing::subscriber::set_default(

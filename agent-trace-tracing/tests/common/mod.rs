@@ -16,6 +16,7 @@ pub struct Setup {
 pub fn setup(layer: AgentTraceLayer) -> Setup {
     let spans = CollectingProcessor::new();
     let provider = TracerProvider::builder()
+        .include_sensitive_data(true)
         .with_processor(spans.clone())
         .build();
     let dispatch = Dispatch::new(tracing_subscriber::registry().with(layer));
