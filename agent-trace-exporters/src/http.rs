@@ -246,6 +246,7 @@ impl HttpClient {
     }
 
     /// One POST of `body`; `Ok` for any 2xx status, with the response body.
+    #[cfg(feature = "openai")]
     pub(crate) async fn post(&self, body: Vec<u8>) -> Result<Vec<u8>, ExportError> {
         self.post_status(body).await.map_err(|e| e.error)
     }

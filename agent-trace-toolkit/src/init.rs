@@ -8,7 +8,6 @@ use agent_trace::{BatchProcessor, TracerProvider};
 use agent_trace_exporters::console::ConsoleFormat;
 use agent_trace_exporters::{ConsoleExporter, JsonlExporter};
 
-use crate::config::apply::Gate;
 use crate::config::{Config, ConfigError};
 use crate::logging::{self, LineFormat, LogOutput, LoggingConfig, LoggingGuard, LoggingProcessor};
 use crate::metrics::{MetricsProcessor, MetricsServer};
@@ -92,6 +91,13 @@ pub fn init_from_config(config: &Config) -> Result<Toolkit, InitError> {
     let sensitive = agent_trace::privacy::sensitive_data_from_env()
         .unwrap_or(config.privacy.include_sensitive_data);
     let mut builder = TracerProvider::builder().include_sensitive_data(sensitive);
+    // A ratio below 1 is the provider's head sampler (parent-based, so a continued trace
+    // follows its caller's decision); at 1, `OTEL_TRACES_SAMPLER` still applies.
+    if config.sampling.ratio < 1.0 {
+        builder = builder.sampler(agent_trace::sampling::ParentBased::new(
+            agent_trace::sampling::TraceIdRatio::new(config.sampling.ratio),
+        ));
+    }
     if !config.enabled {
         builder = builder.disabled();
     }
@@ -119,7 +125,7 @@ pub fn init_from_config(config: &Config) -> Result<Toolkit, InitError> {
     // The export pipeline last: the last processor may take each span record instead of
     // cloning it.
     if let Some(batch) = batch {
-        builder = builder.with_processor(Gate::new(batch, config.sampling.ratio, sensitive));
+        builder = builder.with_processor(batch);
     }
     let provider = builder.build();
     agent_trace::set_global_provider(&provider);

@@ -8,7 +8,7 @@
 //! | key | environment variable | values (default) |
 //! |---|---|---|
 //! | `enabled` | `AGENT_TRACE_ENABLED` | `true` / `false` (`true`) |
-//! | `sampling.ratio` | `AGENT_TRACE_SAMPLING_RATIO` | share of traces kept, `0.0`–`1.0`, decided from the trace id (`1.0`) |
+//! | `sampling.ratio` | `AGENT_TRACE_SAMPLING_RATIO` | share of traces kept, `0.0`–`1.0`, decided from the trace id by the provider's head sampler (parent-based `TraceIdRatio`; below `1.0` it wins over `OTEL_TRACES_SAMPLER`) (`1.0`) |
 //! | `privacy.include_sensitive_data` | `AGENT_TRACE_PRIVACY_INCLUDE_SENSITIVE_DATA` | export inputs, outputs and error data (`false`) |
 //! | `batch.max_queue_size` | `AGENT_TRACE_BATCH_MAX_QUEUE_SIZE` | `16`–`262144` (`8192`) |
 //! | `batch.max_batch_size` | `AGENT_TRACE_BATCH_MAX_BATCH_SIZE` | `1`–`65536` (`128`) |
@@ -44,7 +44,6 @@
 //! Unknown keys and bad values are errors that name the key (or variable), the value and what
 //! is allowed.
 
-pub(crate) mod apply;
 mod generate;
 mod keys;
 
