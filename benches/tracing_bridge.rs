@@ -11,19 +11,20 @@
 //! pipeline (default settings) into a counting no-op exporter. `registry_only` (no layer) is
 //! the floor. Per-span time = median / items.
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
+
+use common::{quick, AgentTraceCounting, Counts};
 
 use divan::counter::ItemsCount;
 use divan::Bencher;
 use tracing::field::Empty;
 use tracing::Dispatch;
 use tracing_subscriber::layer::SubscriberExt as _;
-
-fn quick() -> bool {
-    std::env::var("AGENT_TRACE_BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0")
-}
 
 fn main() {
     let divan = divan::Divan::from_args();
@@ -40,27 +41,8 @@ fn main() {
 // The systems.
 
 /// Spans that reached each exporter.
-static EXPORTED_BRIDGE: AtomicU64 = AtomicU64::new(0);
+static EXPORTED_BRIDGE: LazyLock<Arc<Counts>> = LazyLock::new(Arc::default);
 static EXPORTED_OTEL: AtomicU64 = AtomicU64::new(0);
-
-struct Counting;
-
-impl agent_trace::TracingExporter for Counting {
-    fn name(&self) -> &str {
-        "counting"
-    }
-    fn export<'a>(
-        &'a self,
-        batch: &'a [agent_trace::ExportItem],
-    ) -> agent_trace::BoxFuture<'a, Result<(), agent_trace::ExportError>> {
-        let spans = batch
-            .iter()
-            .filter(|i| matches!(i, agent_trace::ExportItem::Span(_)))
-            .count() as u64;
-        EXPORTED_BRIDGE.fetch_add(spans, Ordering::Relaxed);
-        Box::pin(async { Ok(()) })
-    }
-}
 
 #[derive(Debug)]
 struct OtelCounting;
@@ -85,7 +67,7 @@ static BRIDGE: LazyLock<Bridge> = LazyLock::new(|| {
     let provider = agent_trace::TracerProvider::builder()
         .with_processor(
             agent_trace::BatchProcessor::builder()
-                .with_exporter(Counting)
+                .with_exporter(AgentTraceCounting(EXPORTED_BRIDGE.clone()))
                 .build(),
         )
         .build()
@@ -139,7 +121,7 @@ fn report() {
         "tracing-opentelemetry exporter also gets its open root spans and the no-trace spans):"
     );
     for (name, made, exported) in [
-        ("agent-trace bridge", &MADE_BRIDGE, &EXPORTED_BRIDGE),
+        ("agent-trace bridge", &MADE_BRIDGE, &EXPORTED_BRIDGE.spans),
         ("tracing-opentelemetry", &MADE_OTEL, &EXPORTED_OTEL),
     ] {
         println!(
@@ -148,6 +130,13 @@ fn report() {
             exported.load(Ordering::Relaxed)
         );
     }
+    // Nothing lost or unaccounted on our side (also in quick mode, as CI runs it).
+    let made = MADE_BRIDGE.load(Ordering::Relaxed);
+    assert_eq!(
+        EXPORTED_BRIDGE.spans(),
+        made,
+        "bridge spans made inside a trace vs exported"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

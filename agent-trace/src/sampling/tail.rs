@@ -333,44 +333,38 @@ impl<P: TracingProcessor> TailSampler<P> {
         self.forward(f);
     }
 
+    /// One span whose fate is already known: counted, then passed on or not.
+    fn forward_one(&self, span: SpanRecord, keep: bool) -> Forward {
+        let c = &self.counters;
+        add(
+            if keep {
+                &c.spans_kept
+            } else {
+                &c.spans_dropped
+            },
+            1,
+        );
+        if keep {
+            Forward::Span(span)
+        } else {
+            Forward::Nothing
+        }
+    }
+
     fn place_span(&self, span: SpanRecord) -> Forward {
         let c = &self.counters;
         let mut s = self.lock();
         let id = span.trace_id;
         if let Some(&keep) = s.decided.get(&id) {
             drop(s);
-            add(
-                if keep {
-                    &c.spans_kept
-                } else {
-                    &c.spans_dropped
-                },
-                1,
-            );
-            return if keep {
-                Forward::Span(span)
-            } else {
-                Forward::Nothing
-            };
+            return self.forward_one(span, keep);
         }
         if !s.held.contains_key(&id) {
             drop(s);
             add(&c.spans_without_trace, 1);
             let keep = (self.policy.keep_errors && span.error.is_some())
                 || ratio_keeps(id.to_u128() as u64, self.policy.ratio);
-            add(
-                if keep {
-                    &c.spans_kept
-                } else {
-                    &c.spans_dropped
-                },
-                1,
-            );
-            return if keep {
-                Forward::Span(span)
-            } else {
-                Forward::Nothing
-            };
+            return self.forward_one(span, keep);
         }
         if s.held_spans < self.policy.max_spans {
             s.held_spans += 1;
