@@ -143,6 +143,11 @@ impl Privacy {
         if trace.metadata.is_none() && trace.group_id.is_none() {
             return None;
         }
+        // Without a redactor only an over-long string can change: look before copying (most
+        // traces carry metadata, and this runs at every trace's start and end).
+        if self.redactor.is_none() && !self.trace_has_long_string(trace) {
+            return None;
+        }
         let mut copy = trace.clone();
         let mut changed = false;
         let mut fix = |s: &mut String| changed |= self.fix_string(s);
@@ -167,6 +172,25 @@ impl Privacy {
         let mut copy = span.clone();
         self.apply_span(&mut copy);
         (copy != *span).then_some(copy)
+    }
+
+    /// Whether the trace's group id or a string in its metadata is over `max_field_bytes`.
+    fn trace_has_long_string(&self, trace: &TraceRecord) -> bool {
+        let max = self.max_field_bytes;
+        if trace.group_id.as_ref().is_some_and(|g| g.len() > max) {
+            return true;
+        }
+        let mut stack: Vec<&serde_json::Value> =
+            trace.metadata.iter().flat_map(|m| m.values()).collect();
+        while let Some(v) = stack.pop() {
+            match v {
+                serde_json::Value::String(s) if s.len() > max => return true,
+                serde_json::Value::Array(items) => stack.extend(items),
+                serde_json::Value::Object(map) => stack.extend(map.values()),
+                _ => {}
+            }
+        }
+        false
     }
 
     /// Redacts then truncates one string; whether it changed.
@@ -405,5 +429,25 @@ mod tests {
         );
         t.metadata = Some(json!({"user": "u1"}).as_object().cloned().unwrap());
         assert!(privacy.apply_trace(&t).is_none());
+    }
+
+    #[test]
+    fn without_a_redactor_only_long_trace_strings_make_a_copy() {
+        let privacy = Privacy {
+            max_field_bytes: 8,
+            ..Privacy::default()
+        };
+        let mut t = TraceRecord::new("wf");
+        t.metadata = Some(json!({"k": ["short"]}).as_object().cloned().unwrap());
+        assert!(privacy.apply_trace(&t).is_none());
+        t.metadata = Some(
+            json!({"k": ["long enough to cut"]})
+                .as_object()
+                .cloned()
+                .unwrap(),
+        );
+        let fixed = privacy.apply_trace(&t).unwrap();
+        let cut = fixed.metadata.unwrap()["k"][0].as_str().unwrap().to_owned();
+        assert!(cut.contains("truncated by agent-trace"), "{cut}");
     }
 }
