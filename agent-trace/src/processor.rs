@@ -174,6 +174,15 @@ pub trait TracingProcessor: Send + Sync + 'static {
         true
     }
 
+    /// Internal: the built-in [`BatchProcessor`](crate::BatchProcessor), which a provider
+    /// whose only processor it is calls directly (no virtual call and no panic guard per span:
+    /// it does not panic). Other processors keep the default.
+    #[cfg(feature = "pipeline")]
+    #[doc(hidden)]
+    fn __as_batch_processor(&self) -> Option<&crate::BatchProcessor> {
+        None
+    }
+
     /// Exports everything received so far; resolves once it is exported or accounted for.
     fn force_flush(&self) -> BoxFuture<'_, Result<(), TraceError>> {
         Box::pin(async { Ok(()) })

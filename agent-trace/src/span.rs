@@ -126,21 +126,28 @@ impl Span {
         if !provider.keeps_span(&data) {
             return Span::none();
         }
-        let record = SpanRecord {
-            id: SpanId::random(),
-            trace_id,
-            parent_id,
-            started_at: Timestamp::now(),
-            ended_at: None,
-            data,
-            error: None,
-            links: Vec::new(),
-        };
-        provider.span_start(&record);
-        Span {
-            record: Some(record),
+        let listeners = provider.has_start_listeners();
+        // Built where it is returned, and seen by the listeners there: building the record
+        // first and moving it in afterwards costs a copy of it per span.
+        let span = Span {
+            record: Some(SpanRecord {
+                id: SpanId::random(),
+                trace_id,
+                parent_id,
+                started_at: Timestamp::now(),
+                ended_at: None,
+                data,
+                error: None,
+                links: Vec::new(),
+            }),
             provider: Some(provider),
+        };
+        if listeners {
+            if let (Some(record), Some(provider)) = (&span.record, &span.provider) {
+                provider.span_start(record);
+            }
         }
+        span
     }
 
     /// Whether this span records (a trace was current and tracing is on).
@@ -274,6 +281,7 @@ impl Span {
     /// let n = agent_trace::custom_span("sum").in_scope(|| 1 + 2);
     /// assert_eq!(n, 3);
     /// ```
+    #[inline]
     pub fn in_scope<R>(self, f: impl FnOnce() -> R) -> R {
         crate::__private::traced_sync(self, f, |_, _| {})
     }
@@ -316,7 +324,10 @@ impl Span {
             // The last processor takes the record out of the slot, without a copy on the way.
             provider.span_end(&mut self.record);
         }
-        self.record = None;
+        // Usually taken by then: look before calling the record's drop glue.
+        if self.record.is_some() {
+            self.record = None;
+        }
     }
 }
 

@@ -249,6 +249,14 @@ fn wait_blocking(
     }
 }
 
+impl BatchProcessor {
+    /// Moves an ended span's record into the queue (what `on_span_end_last` does).
+    #[inline]
+    pub(crate) fn enqueue_span(&self, slot: &mut Option<SpanRecord>) {
+        self.inner.queue.push_with(queue::TakeSpan(slot));
+    }
+}
+
 impl TracingProcessor for BatchProcessor {
     /// Queues the trace's record as it starts (`ended_at` is `None`), ahead of its spans.
     fn on_trace_start(&self, trace: &TraceRecord) {
@@ -272,13 +280,15 @@ impl TracingProcessor for BatchProcessor {
 
     #[inline]
     fn on_span_end_last(&self, slot: &mut Option<SpanRecord>) {
-        self.inner
-            .queue
-            .push_with(|| slot.take().map(ExportItem::Span));
+        self.enqueue_span(slot);
     }
 
     fn wants_span_start(&self) -> bool {
         false
+    }
+
+    fn __as_batch_processor(&self) -> Option<&BatchProcessor> {
+        Some(self)
     }
 
     fn force_flush(&self) -> BoxFuture<'_, Result<(), TraceError>> {

@@ -23,7 +23,7 @@
 //! has drained what it spilled, so one thread's items keep their order. Pushes from a thread
 //! whose thread-locals are already torn down go to the overflow list too.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -31,7 +31,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use rtrb::{Consumer, Producer, RingBuffer};
 use tokio::sync::Notify;
 
-use crate::model::ExportItem;
+use std::mem::MaybeUninit;
+
+use crate::model::{ExportItem, SpanRecord};
 
 /// Drops counted by a producing thread, read by the export thread. Single writer: the update
 /// is a plain load + store, no locked instruction. (What a ring accepted needs no producer-side
@@ -95,11 +97,85 @@ struct Overflow {
     dropped: u64,
 }
 
+/// What a push enqueues, made only once there is room for it: a closure that returns the item,
+/// or [`TakeSpan`], which moves a span record from its slot straight into the ring's cell (one
+/// copy of the record, where building the item first and then writing it costs three).
+pub(crate) trait ItemSource {
+    /// Writes the item into `cell`; `false` (and `cell` left as it was) when there is none.
+    fn write_to(self, cell: &mut MaybeUninit<ExportItem>) -> bool;
+    /// The item as a value (for the overflow list).
+    fn into_item(self) -> Option<ExportItem>;
+}
+
+impl<F: FnOnce() -> Option<ExportItem>> ItemSource for F {
+    #[inline]
+    fn write_to(self, cell: &mut MaybeUninit<ExportItem>) -> bool {
+        match self() {
+            Some(item) => {
+                cell.write(item);
+                true
+            }
+            None => false,
+        }
+    }
+
+    #[inline]
+    fn into_item(self) -> Option<ExportItem> {
+        self()
+    }
+}
+
+/// Moves the span record out of a span's slot (see [`ItemSource`]).
+pub(crate) struct TakeSpan<'a>(pub(crate) &'a mut Option<SpanRecord>);
+
+impl ItemSource for TakeSpan<'_> {
+    #[inline]
+    fn write_to(self, cell: &mut MaybeUninit<ExportItem>) -> bool {
+        let Some(record) = self.0.as_ref() else {
+            return false;
+        };
+        // SAFETY: the record is read once, straight into the cell, and the slot is then
+        // overwritten with `None` without dropping what it held, so the record has exactly one
+        // owner (the cell) afterwards; nothing between the two can panic.
+        unsafe {
+            cell.as_mut_ptr()
+                .write(ExportItem::Span(std::ptr::read(record)));
+            std::ptr::write(self.0, None);
+        }
+        true
+    }
+
+    #[inline]
+    fn into_item(self) -> Option<ExportItem> {
+        self.0.take().map(ExportItem::Span)
+    }
+}
+
 /// How often (in pushes) a producer looks at its ring's fill level.
 const CHECK_EVERY: u32 = 64;
 
 thread_local! {
-    static LOCAL: RefCell<Vec<Local>> = const { RefCell::new(Vec::new()) };
+    /// This thread's rings, one per queue it pushed to. Boxed, so a `Local` stays where it is
+    /// while the list grows: [`HOT`] points into it.
+    static LOCAL: RefCell<Locals> = const { RefCell::new(Locals(Vec::new())) };
+    /// The queue id and `Local` of this thread's last push: the fast path of the next one (one
+    /// plain thread-local load, where `LOCAL` pays its destructor-registration check, a borrow
+    /// flag and a search). Null until set, and reset before `LOCAL` lets any `Local` go, so a
+    /// non-null pointer is always live. It has no destructor, so it stays readable while the
+    /// thread's other thread-locals are torn down.
+    static HOT: Cell<(usize, *mut Local)> = const { Cell::new((0, std::ptr::null_mut())) };
+}
+
+// Boxed on purpose (clippy's `vec_box` notwithstanding): `HOT` points at a `Local`, which
+// must not move when the list grows.
+#[allow(clippy::vec_box)]
+struct Locals(Vec<Box<Local>>);
+
+impl Drop for Locals {
+    fn drop(&mut self) {
+        // The thread is exiting: no fast-path pointer may outlive the rings.
+        HOT.with(|h| h.set((0, std::ptr::null_mut())));
+    }
 }
 
 static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
@@ -167,60 +243,82 @@ impl Queue {
     /// (so a span record left behind is dropped by its owner). Never fails: an item that fits
     /// neither in the ring nor in the overflow budget is counted as dropped.
     #[inline]
-    pub(crate) fn push_with(self: &Arc<Self>, make: impl FnOnce() -> Option<ExportItem>) {
+    pub(crate) fn push_with(self: &Arc<Self>, make: impl ItemSource) {
         if self.closed.load(Ordering::Relaxed) {
             self.dropped_closed.fetch_add(1, Ordering::Relaxed);
             return;
         }
+        let (id, local) = HOT.with(Cell::get);
+        if id == self.id && !local.is_null() {
+            // SAFETY: HOT is non-null only while the boxed `Local` it points to is in this
+            // thread's `LOCAL` (it is reset before any is removed or the list is dropped), and
+            // only this thread reaches it. Nothing below re-enters `push_with` (`make` moves or
+            // clones a record), so this is the only reference for the call.
+            self.push_local(unsafe { &mut *local }, make);
+            return;
+        }
+        self.push_slow(make);
+    }
+
+    /// The first push of this thread to this queue, or after it pushed to another queue.
+    #[cold]
+    #[inline(never)]
+    fn push_slow(self: &Arc<Self>, make: impl ItemSource) {
         let mut make = Some(make);
         let _ = LOCAL.try_with(|locals| {
             let Ok(mut locals) = locals.try_borrow_mut() else {
                 return;
             };
-            let idx = match locals.iter().position(|l| l.queue_id == self.id) {
+            let idx = match locals.0.iter().position(|l| l.queue_id == self.id) {
                 Some(i) => i,
                 None => {
                     // Rings of processors that were shut down are of no use any more: let
                     // them go, so a thread that outlives many providers does not keep them.
-                    locals.retain(|l| !l.queue.closed.load(Ordering::Relaxed));
-                    locals.push(self.register());
-                    locals.len() - 1
+                    HOT.with(|h| h.set((0, std::ptr::null_mut())));
+                    locals.0.retain(|l| !l.queue.closed.load(Ordering::Relaxed));
+                    locals.0.push(Box::new(self.register()));
+                    locals.0.len() - 1
                 }
             };
-            let local = &mut locals[idx];
-            if local.spilled_until != 0 {
-                if local.spilled_until > self.overflow_drained.load(Ordering::Acquire) {
-                    // Older items of this thread still wait in the overflow list: follow them.
-                    if let Some(m) = make.take() {
-                        self.spill(local, m);
-                    }
-                    return;
-                }
-                local.spilled_until = 0;
-            }
-            let Ok(mut chunk) = local.producer.write_chunk_uninit(1) else {
-                if let Some(m) = make.take() {
-                    self.spill(local, m);
-                }
-                return;
-            };
-            let (first, _) = chunk.as_mut_slices();
-            if let (Some(cell), Some(item)) = (first.first_mut(), make.take().and_then(|m| m())) {
-                cell.write(item);
-                // SAFETY: the one slot of the chunk was initialized just above.
-                unsafe { chunk.commit(1) };
-            }
-            local.since_check += 1;
-            if local.since_check >= CHECK_EVERY {
-                local.since_check = 0;
-                if self.ring_capacity - local.producer.slots() >= self.wake_at {
-                    self.notify.notify_one();
-                }
+            let local: &mut Local = &mut locals.0[idx];
+            HOT.with(|h| h.set((self.id, local as *mut Local)));
+            if let Some(m) = make.take() {
+                self.push_local(local, m);
             }
         });
         // This thread's locals are gone (it is exiting): the shared overflow list instead.
-        if let Some(item) = make.and_then(|m| m()) {
+        if let Some(item) = make.and_then(ItemSource::into_item) {
             self.push_overflow(item);
+        }
+    }
+
+    #[inline]
+    fn push_local(&self, local: &mut Local, make: impl ItemSource) {
+        if local.spilled_until != 0 {
+            if local.spilled_until > self.overflow_drained.load(Ordering::Acquire) {
+                // Older items of this thread still wait in the overflow list: follow them.
+                self.spill(local, make);
+                return;
+            }
+            local.spilled_until = 0;
+        }
+        let Ok(mut chunk) = local.producer.write_chunk_uninit(1) else {
+            self.spill(local, make);
+            return;
+        };
+        let (first, _) = chunk.as_mut_slices();
+        if let Some(cell) = first.first_mut() {
+            if make.write_to(cell) {
+                // SAFETY: `write_to` initialized the one slot of the chunk.
+                unsafe { chunk.commit(1) };
+            }
+        }
+        local.since_check += 1;
+        if local.since_check >= CHECK_EVERY {
+            local.since_check = 0;
+            if self.ring_capacity - local.producer.slots() >= self.wake_at {
+                self.notify.notify_one();
+            }
         }
     }
 
@@ -248,16 +346,17 @@ impl Queue {
     /// to the overflow list if the process's budget allows, else it is dropped and counted.
     #[cold]
     #[inline(never)]
-    fn spill(&self, local: &mut Local, make: impl FnOnce() -> Option<ExportItem>) {
+    fn spill(&self, local: &mut Local, make: impl ItemSource) {
         if !borrow_one() {
             if local.spilled_until == 0 {
                 // Nothing of this thread is waiting: the ring, if it has room again.
                 if let Ok(mut chunk) = local.producer.write_chunk_uninit(1) {
                     let (first, _) = chunk.as_mut_slices();
-                    if let (Some(cell), Some(item)) = (first.first_mut(), make()) {
-                        cell.write(item);
-                        // SAFETY: the one slot of the chunk was initialized just above.
-                        unsafe { chunk.commit(1) };
+                    if let Some(cell) = first.first_mut() {
+                        if make.write_to(cell) {
+                            // SAFETY: `write_to` initialized the one slot of the chunk.
+                            unsafe { chunk.commit(1) };
+                        }
                     }
                     return;
                 }
@@ -267,7 +366,7 @@ impl Queue {
             self.notify.notify_one();
             return;
         }
-        let Some(item) = make() else {
+        let Some(item) = make.into_item() else {
             give_back(1);
             return;
         };

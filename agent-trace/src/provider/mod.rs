@@ -92,6 +92,10 @@ pub(crate) struct ProviderInner {
     sampling: SamplingCounters,
     /// Content, redaction and truncation, applied before any processor sees a record.
     pub(crate) privacy: Privacy,
+    /// The processor when it is the only one and the built-in batch processor: span ends go
+    /// straight to its queue.
+    #[cfg(feature = "pipeline")]
+    sole_batch: Option<crate::BatchProcessor>,
 }
 
 /// The default bound on the shutdown a provider runs when its last reference is dropped.
@@ -282,8 +286,15 @@ impl TracerProviderBuilder {
         if let Some(on) = crate::privacy::sensitive_data_from_env() {
             privacy.include_sensitive_data = on;
         }
+        #[cfg(feature = "pipeline")]
+        let sole_batch = match &*self.processors {
+            [only] => only.__as_batch_processor().cloned(),
+            _ => None,
+        };
         TracerProvider {
             inner: ProviderRef::new(ProviderInner {
+                #[cfg(feature = "pipeline")]
+                sole_batch,
                 processors: self.processors.into_boxed_slice(),
                 start_listeners,
                 enabled: AtomicBool::new(!self.disabled),
@@ -382,7 +393,12 @@ impl ProviderInner {
         }
     }
 
+    /// Whether a processor wants [`span_start`](Self::span_start) calls.
     #[inline]
+    pub(crate) fn has_start_listeners(&self) -> bool {
+        !self.start_listeners.is_empty()
+    }
+
     pub(crate) fn span_start(&self, span: &SpanRecord) {
         if self.start_listeners.is_empty() {
             return;
@@ -399,10 +415,18 @@ impl ProviderInner {
     /// Hands an ended span to the processors; the last may take it out of `slot`.
     #[inline]
     pub(crate) fn span_end(&self, slot: &mut Option<SpanRecord>) {
+        // Privacy first: no processor (nor exporter, nor spool) sees what it removes.
+        #[cfg(feature = "pipeline")]
+        if let Some(batch) = &self.sole_batch {
+            if let Some(span) = slot.as_mut() {
+                self.privacy.apply_span(span);
+            }
+            batch.enqueue_span(slot);
+            return;
+        }
         let Some((last, init)) = self.processors.split_last() else {
             return;
         };
-        // Privacy first: no processor (nor exporter, nor spool) sees what it removes.
         if let Some(span) = slot.as_mut() {
             self.privacy.apply_span(span);
         }
