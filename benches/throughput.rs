@@ -14,6 +14,11 @@
 //!   down, and what reached the exporter is counted against what was produced.
 //! - `paced`: 2,000,000 spans/s from 2 tasks (1,000 spans per task per millisecond) for 2 s.
 //!
+//! Each row gives the producers' rate (spans made per second while the tasks ran) and, beside
+//! it, the delivered rate: spans at the exporter after the pipeline's flush, per second from the
+//! first span to the end of that flush. A system that drops spans under load has a delivered
+//! rate below its producers' rate.
+//!
 //! Without `--bench` (as under `cargo test -p agent-trace-benches --benches`) or with `AGENT_TRACE_BENCH_QUICK=1`,
 //! the counts are cut 50-fold / the paced run to 0.2 s.
 
@@ -72,13 +77,15 @@ fn main() {
             ),
         }
         println!(
-            "{:<22} {:>10} {:>9} {:>12} {:>11} {:>11} {:>9} {:>8} {:>10} {:>9}",
+            "{:<22} {:>10} {:>9} {:>12} {:>11} {:>11} {:>9} {:>12} {:>9} {:>8} {:>10} {:>9}",
             "system",
             "produced",
             "secs",
-            "spans/s",
+            "made/s",
             "at end",
             "exported",
+            "to flush",
+            "delivered/s",
             "dropped",
             "drop %",
             "unaccntd",
@@ -117,13 +124,15 @@ fn main() {
                 );
             }
             println!(
-                "{:<22} {:>10} {:>9.3} {:>12.0} {:>11} {:>11} {:>9} {:>7.2}% {:>10} {:>6.1} MB   {}",
+                "{:<22} {:>10} {:>9.3} {:>12.0} {:>11} {:>11} {:>9.3} {:>12.0} {:>9} {:>7.2}% {:>10} {:>6.1} MB   {}",
                 system,
                 r.get("produced"),
                 r.getf("secs"),
                 r.getf("produced") / r.getf("secs"),
                 r.get("exported_at_end"),
                 r.get("exported"),
+                r.getf("secs_to_flush"),
+                r.getf("exported_after_flush") / r.getf("secs_to_flush"),
                 r.get("dropped"),
                 r.getf("dropped") * 100.0 / r.getf("produced").max(1.0),
                 r.get("unaccounted"),
@@ -134,9 +143,12 @@ fn main() {
     }
     println!();
     println!(
-        "produced = spans made; at end = spans at the exporter when the producing tasks finished;"
+        "produced = spans made; secs = time the producing tasks ran; made/s = produced / secs (the producers' rate);"
     );
+    println!("at end = spans at the exporter when the producing tasks finished;");
     println!("exported = spans at the exporter after the runtime was dropped and the pipeline flushed and shut down;");
+    println!("to flush = secs from the first span until the pipeline's flush returned (after the runtime was dropped);");
+    println!("delivered/s = spans at the exporter after that flush / to flush (the rate at which spans reached the exporter);");
     println!("dropped = produced - exported; unaccntd (agent-trace, which counts its drops) = items produced - items exported - items counted as dropped,");
     println!("items being spans plus two trace records per trace (start and end); the peers expose no drop count, so theirs is n/a.");
 }
@@ -191,8 +203,10 @@ impl Result_ {
 trait System: Send + Sync + 'static {
     fn trace_of_100(&self);
     fn exported(&self) -> u64;
-    /// Flush and shut down after the runtime is gone; returns a note for the report.
-    fn finish(&self) -> String;
+    /// Flush after the runtime is gone; whether the flush succeeded.
+    fn flush(&self) -> bool;
+    /// Shut down after the flush; returns a note for the report.
+    fn shutdown(&self, flushed: bool) -> String;
     /// For a system that counts its own drops (agent-trace): items produced minus items
     /// exported minus items counted as dropped. Zero means every item is accounted for.
     fn unaccounted(&self, produced_spans: u64) -> Option<i64> {
@@ -216,14 +230,16 @@ impl System for At {
     fn exported(&self) -> u64 {
         self.0.counts.spans()
     }
-    fn finish(&self) -> String {
-        let flushed = self.0.provider.force_flush_blocking(FLUSH_TIMEOUT);
+    fn flush(&self) -> bool {
+        self.0.provider.force_flush_blocking(FLUSH_TIMEOUT).is_ok()
+    }
+    fn shutdown(&self, flushed: bool) -> String {
         let shut = self.0.provider.shutdown_blocking(FLUSH_TIMEOUT);
         let s = self.0.batch.stats();
         let e = &s.exporters[0];
         format!(
             "flush={} shutdown={} items:enqueued={},dropped_queue_full={},dropped_export={},dropped_after_shutdown={},exported={},balanced={}",
-            flushed.is_ok(),
+            flushed,
             shut.is_ok(),
             s.enqueued,
             s.dropped_queue_full,
@@ -257,8 +273,11 @@ impl System for Fr {
     fn exported(&self) -> u64 {
         self.0.spans()
     }
-    fn finish(&self) -> String {
+    fn flush(&self) -> bool {
         fastrace::flush();
+        true
+    }
+    fn shutdown(&self, _flushed: bool) -> String {
         String::new()
     }
 }
@@ -279,10 +298,12 @@ impl System for Ot {
     fn exported(&self) -> u64 {
         self.0.counts.spans()
     }
-    fn finish(&self) -> String {
-        let flushed = self.0.provider.force_flush();
+    fn flush(&self) -> bool {
+        self.0.provider.force_flush().is_ok()
+    }
+    fn shutdown(&self, flushed: bool) -> String {
         let shut = self.0.provider.shutdown();
-        format!("flush={} shutdown={}", flushed.is_ok(), shut.is_ok())
+        format!("flush={flushed} shutdown={}", shut.is_ok())
     }
 }
 
@@ -299,10 +320,12 @@ impl System for Tr {
     fn exported(&self) -> u64 {
         self.0.counts.spans()
     }
-    fn finish(&self) -> String {
-        let flushed = self.0.provider.force_flush();
+    fn flush(&self) -> bool {
+        self.0.provider.force_flush().is_ok()
+    }
+    fn shutdown(&self, flushed: bool) -> String {
         let shut = self.0.provider.shutdown();
-        format!("flush={} shutdown={}", flushed.is_ok(), shut.is_ok())
+        format!("flush={flushed} shutdown={}", shut.is_ok())
     }
 }
 
@@ -324,11 +347,11 @@ fn child(system: &str, mode: &str, quick: bool) {
         .build()
         .expect("runtime");
     let base_rss = rss().unwrap_or(0);
+    let start = Instant::now();
 
     let (produced, secs) = match mode {
         "burst" => {
             let traces_per_task = burst_spans(quick) / SPANS_PER_TRACE / TASKS;
-            let start = Instant::now();
             rt.block_on(async {
                 let tasks: Vec<_> = (0..TASKS)
                     .map(|_| {
@@ -353,7 +376,6 @@ fn child(system: &str, mode: &str, quick: bool) {
             // 1,000 spans per task per millisecond = 2,000,000 spans/s from 2 tasks.
             let ticks = paced_duration(quick).as_millis() as usize;
             let traces_per_tick = 1_000 / SPANS_PER_TRACE;
-            let start = Instant::now();
             rt.block_on(async {
                 let tasks: Vec<_> = (0..TASKS)
                     .map(|_| {
@@ -385,7 +407,10 @@ fn child(system: &str, mode: &str, quick: bool) {
     let exported_at_end = sys.exported();
     // The application exits: its runtime goes first, then the pipeline is flushed.
     drop(rt);
-    let note = sys.finish();
+    let flushed = sys.flush();
+    let secs_to_flush = start.elapsed().as_secs_f64();
+    let exported_after_flush = sys.exported();
+    let note = sys.shutdown(flushed);
     let exported = sys.exported();
     let dropped = produced.saturating_sub(exported);
     let unaccounted = match sys.unaccounted(produced) {
@@ -393,7 +418,7 @@ fn child(system: &str, mode: &str, quick: bool) {
         None => "n/a".to_string(),
     };
     println!(
-        "RESULT system={system} mode={mode} produced={produced} secs={secs:.4} exported_at_end={exported_at_end} exported={exported} dropped={dropped} unaccounted={unaccounted} base_rss={base_rss} peak_rss={} note={}",
+        "RESULT system={system} mode={mode} produced={produced} secs={secs:.4} exported_at_end={exported_at_end} exported_after_flush={exported_after_flush} secs_to_flush={secs_to_flush:.4} exported={exported} dropped={dropped} unaccounted={unaccounted} base_rss={base_rss} peak_rss={} note={}",
         peak_rss().unwrap_or(0),
         note.replace(' ', "_")
     );

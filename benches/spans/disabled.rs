@@ -1,5 +1,11 @@
 //! Tracing switched off, inside a running trace: one span start + end per iteration.
 //!
+//! Like with like: every system's span here is a child inside a trace that is not recorded
+//! (agent-trace: switched off; fastrace: under a root whose `SpanContext` is `sampled(false)`;
+//! opentelemetry_sdk: under an unsampled parent, with a `ParentBased` sampler). The two rows
+//! marked "root" are the older cells, unsampled root spans (a new trace per iteration), kept
+//! for comparison with earlier tables.
+//!
 //! The `disabled` group of the `spans` bench (entry and `main`: `benches/spans.rs`).
 
 use std::hint::black_box;
@@ -61,8 +67,26 @@ fn agent_trace_traced_fn(b: Bencher) {
     agent_trace::set_enabled(true);
 }
 
-/// fastrace cannot be switched off at run time once a reporter is set (without the
-/// `enable` feature it compiles to nothing): the nearest is an unsampled root.
+/// fastrace cannot be switched off at run time once a reporter is set (without the `enable`
+/// feature it compiles to nothing): the nearest is a trace that is not sampled. A `LocalSpan`
+/// under a root whose `SpanContext` is `sampled(false)`, set as the local parent.
+#[divan::bench(sample_size = SAMPLE_SIZE)]
+fn fastrace_local_span_in_unsampled_trace(b: Bencher) {
+    LazyLock::force(&FASTRACE);
+    let root = fastrace::Span::root(
+        "root",
+        fastrace::collector::SpanContext::random().sampled(false),
+    );
+    let _g = root.set_local_parent();
+    b.bench_local(|| {
+        drop(black_box(
+            fastrace::local::LocalSpan::enter_with_local_parent(black_box("x")),
+        ))
+    });
+}
+
+/// Older cell (root, not a span inside a trace): an unsampled root `Span`, a new trace per
+/// iteration.
 #[divan::bench(sample_size = SAMPLE_SIZE)]
 fn fastrace_unsampled_root(b: Bencher) {
     LazyLock::force(&FASTRACE);
@@ -74,7 +98,29 @@ fn fastrace_unsampled_root(b: Bencher) {
     });
 }
 
-/// A provider whose sampler is `AlwaysOff`.
+/// A child span under an unsampled parent: the provider's sampler is
+/// `ParentBased(AlwaysOff)`, so the parent (a root) is not sampled and the child follows it.
+/// The parent is current (attached to the thread's context) while the children start.
+#[divan::bench(sample_size = SAMPLE_SIZE)]
+fn opentelemetry_sdk_child_of_unsampled(b: Bencher) {
+    use opentelemetry::trace::{Span as _, TraceContextExt as _, Tracer as _};
+    static PARENT_OFF: LazyLock<crate::common::Otel> = LazyLock::new(|| {
+        crate::common::Otel::new(opentelemetry_sdk::trace::Sampler::ParentBased(Box::new(
+            opentelemetry_sdk::trace::Sampler::AlwaysOff,
+        )))
+    });
+    let otel = &*PARENT_OFF;
+    let parent = otel.tracer.start("root");
+    let _cx = opentelemetry::Context::current_with_span(parent).attach();
+    assert!(
+        !otel.tracer.start("x").is_recording(),
+        "the child is not recorded"
+    );
+    b.bench_local(|| drop(black_box(otel.tracer.start(black_box("x")))));
+}
+
+/// Older cell (root, not a span inside a trace): a root span on a provider whose sampler is
+/// `AlwaysOff`.
 #[divan::bench(sample_size = SAMPLE_SIZE)]
 fn opentelemetry_sdk_always_off(b: Bencher) {
     use opentelemetry::trace::Tracer as _;
