@@ -106,7 +106,7 @@ pub const ROWS: &[Row] = &[
         id: "floor",
         short: "harness floor",
         scenario: FLOOR,
-        system: "harness: `Span::none()` through `black_box`",
+        system: "harness: the name and a `Span::none()` through `black_box`",
         spans: 1,
         k: 8192,
         sample: rows::floor_span_none,

@@ -69,11 +69,9 @@ fn env_says_disabled() -> bool {
 /// ```
 #[inline]
 pub fn is_enabled() -> bool {
-    match GLOBAL_SWITCH.load(Ordering::Relaxed) {
-        1 => true,
-        2 => false,
-        _ => read_switch_from_env(),
-    }
+    // One compare on the path that records; off and not-yet-read share the other branch.
+    let s = GLOBAL_SWITCH.load(Ordering::Relaxed);
+    s == 1 || (s == 0 && read_switch_from_env())
 }
 
 /// First use: the environment decides, once.
