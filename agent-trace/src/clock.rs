@@ -30,8 +30,19 @@ struct Conversion {
     nanos_per_2_40: u64,
 }
 
+static CONVERSION: OnceLock<Conversion> = OnceLock::new();
+
+#[inline]
 fn conversion() -> &'static Conversion {
-    static CONVERSION: OnceLock<Conversion> = OnceLock::new();
+    match CONVERSION.get() {
+        Some(c) => c,
+        None => conversion_init(),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn conversion_init() -> &'static Conversion {
     CONVERSION.get_or_init(|| {
         let a = anchor();
         let cycle0 = raw(minstant::Instant::now());

@@ -137,9 +137,21 @@ pub(crate) fn current_active() -> Option<Active> {
 /// run a provider's shutdown).
 #[inline]
 fn swap_active(active: Option<Active>) -> Option<Active> {
-    let old = CURRENT.with(|c| c.replace(active.map(Active::into_raw)));
+    let old = replace_current(active.map(Active::into_raw));
     // SAFETY: what the slot held came from `into_raw` just like this, and leaves it here once.
     old.map(|r| unsafe { Active::from_raw(r) })
+}
+
+/// `CURRENT.replace(new)`, through a pointer to the slot: the slot has no destructor, so it is
+/// never torn down while the thread runs, and `LocalKey::with` with a closure this size is not
+/// inlined (a call and copies of the 48-byte value, twice per span).
+#[inline(always)]
+fn replace_current(new: Option<RawActive>) -> Option<RawActive> {
+    let slot = CURRENT.with(Cell::as_ptr);
+    // SAFETY: `slot` points to this thread's `CURRENT`, alive for as long as the thread (no
+    // destructor); nothing else holds a reference into it across this call (`Cell` hands out
+    // none), and the value is plain data.
+    unsafe { std::ptr::replace(slot, new) }
 }
 
 /// Installs a position (and, for the owner of a live span, the span) until dropped, then
@@ -155,7 +167,7 @@ impl Enter {
     pub(crate) fn new(active: Option<Active>, live: *mut SpanRecord) -> Enter {
         Enter {
             prev: swap_active(active),
-            prev_live: LIVE.with(|c| c.replace(live)),
+            prev_live: replace_live(live),
         }
     }
 }
@@ -164,9 +176,17 @@ impl Drop for Enter {
     #[inline]
     fn drop(&mut self) {
         let ours = swap_active(self.prev.take());
-        LIVE.with(|c| c.set(self.prev_live));
+        replace_live(self.prev_live);
         drop(ours);
     }
+}
+
+/// `LIVE.replace(new)` through a pointer to the slot (see [`replace_current`]).
+#[inline(always)]
+fn replace_live(new: *mut SpanRecord) -> *mut SpanRecord {
+    let slot = LIVE.with(Cell::as_ptr);
+    // SAFETY: as in `replace_current`: this thread's slot, no destructor, no reference held.
+    unsafe { std::ptr::replace(slot, new) }
 }
 
 /// Runs `f` with the current span when its owner is running on this thread, `None` otherwise

@@ -126,28 +126,36 @@ impl Span {
         if !provider.keeps_span(&data) {
             return Span::none();
         }
-        let listeners = provider.has_start_listeners();
-        // Built where it is returned, and seen by the listeners there: building the record
-        // first and moving it in afterwards costs a copy of it per span.
-        let span = Span {
-            record: Some(SpanRecord {
-                id: SpanId::random(),
-                trace_id,
-                parent_id,
-                started_at: Timestamp::now(),
-                ended_at: None,
-                data,
-                error: None,
-                links: Vec::new(),
-            }),
-            provider: Some(provider),
+        let record = SpanRecord {
+            id: SpanId::random(),
+            trace_id,
+            parent_id,
+            started_at: Timestamp::now(),
+            ended_at: None,
+            data,
+            error: None,
+            links: Vec::new(),
         };
-        if listeners {
-            if let (Some(record), Some(provider)) = (&span.record, &span.provider) {
-                provider.span_start(record);
-            }
+        if provider.has_start_listeners() {
+            return Span::start_listened(provider, record);
         }
-        span
+        // Nothing reads the record between here and the caller, so the compiler builds it
+        // where the caller keeps the span (a listener call in between costs a copy of it).
+        Span {
+            record: Some(record),
+            provider: Some(provider),
+        }
+    }
+
+    /// A span whose provider has `on_span_start` listeners: they see the record first.
+    #[cold]
+    #[inline(never)]
+    fn start_listened(provider: ProviderRef, record: SpanRecord) -> Span {
+        provider.span_start(&record);
+        Span {
+            record: Some(record),
+            provider: Some(provider),
+        }
     }
 
     /// Whether this span records (a trace was current and tracing is on).

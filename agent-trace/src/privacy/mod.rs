@@ -239,6 +239,7 @@ pub(crate) fn strip_content(span: &mut SpanRecord) {
 
 /// Whether a record holds any string the privacy stage may change (the fields
 /// [`for_each_span_string`] visits, and the content [`strip_content`] removes).
+#[inline]
 fn has_text(span: &SpanRecord) -> bool {
     let data = match &span.data {
         SpanData::Function(d) => d.input.is_some() || d.output.is_some() || d.mcp_data.is_some(),
