@@ -437,44 +437,63 @@ impl<F, H, S: SpanSlot> Drop for Hooked<F, H, S> {
 }
 
 /// Drops the future if it has not completed, inside its span, and ends the span "cancelled".
+///
+/// Dropping a deep recursion before it completes drops every level from inside the one above,
+/// so this frame is paid once per level, as a poll's: it holds nothing across the future's drop
+/// but its pointers, and the position it replaces goes into the wrapper, as in `poll`.
 #[inline(never)]
 fn drop_hooked<F, H, S: SpanSlot>(this: &mut Hooked<F, H, S>) {
     if this.fut.is_none() {
         return;
     }
-    let state = this.level.state.state();
-    if !state.span.is_recording() {
+    // Code that runs while the future is dropped still sees its span (tracing#2541).
+    if !enter_to_drop(this.level.state.state()) {
         *this.fut = None;
         return;
     }
-    // Code that runs while the future is dropped still sees its span (tracing#2541). The
-    // replaced position goes into the wrapper, as in `poll`: dropping a deep recursion before it
-    // completes drops every level from inside the one above.
-    state.enter();
-    let restore = Restore(&mut state.saved);
+    let restore = RestoreOnUnwind(&mut this.level);
     // Dropped in place (it is pinned).
     *this.fut = None;
-    drop(restore);
-    cancelled(&mut state.span);
+    std::mem::forget(restore);
+    dropped(this.level.state.state());
 }
 
-/// Restores a [`SavedContext`] when dropped (also while unwinding).
-struct Restore<'a>(&'a mut SavedContext);
+/// Makes a recording span current to drop its future; `false` (nothing done) otherwise.
+#[inline(never)]
+fn enter_to_drop(state: &mut SpanState) -> bool {
+    if !state.span.is_recording() {
+        return false;
+    }
+    state.enter();
+    true
+}
 
-impl Drop for Restore<'_> {
+/// The future was dropped before it completed: the position is put back and the span ends
+/// with the error "cancelled".
+#[inline(never)]
+fn dropped(state: &mut SpanState) {
+    state.saved.restore();
+    if state.span.is_recording() {
+        state.span.set_error(SpanError::new("cancelled"));
+        state.span.end_now();
+    }
+}
+
+/// Puts back the position replaced to drop a future if the drop panics (a drop that returns
+/// forgets it).
+struct RestoreOnUnwind<'a, H, S: SpanSlot>(&'a mut Level<H, S>);
+
+impl<H, S: SpanSlot> Drop for RestoreOnUnwind<'_, H, S> {
     #[inline]
     fn drop(&mut self) {
-        self.0.restore();
+        restore_unwinding(self.0.state.state());
     }
 }
 
-/// The future was dropped before it completed.
+#[cold]
 #[inline(never)]
-fn cancelled(span: &mut Span) {
-    if span.is_recording() {
-        span.set_error(SpanError::new("cancelled"));
-        span.end_now();
-    }
+fn restore_unwinding(state: &mut SpanState) {
+    state.saved.restore();
 }
 
 /// A future running in a captured context; see [`Instrument::in_context`].
