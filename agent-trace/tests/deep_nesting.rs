@@ -96,8 +96,11 @@ async fn traced_fn(n: u32, pend: bool) -> usize {
     }
 }
 
+/// A recursion of `n` levels below this one; the deepest waits for ever if `pend`.
+type Recursion = fn(n: u32, pend: bool) -> Level;
+
 /// The recursions measured, by name.
-const FORMS: [(&str, fn(u32, bool) -> Level); 4] = [
+const FORMS: [(&str, Recursion); 4] = [
     ("untraced async block", untraced_block),
     (".in_span() async block", in_span_block),
     ("untraced async fn", |n, pend| {
@@ -106,7 +109,7 @@ const FORMS: [(&str, fn(u32, bool) -> Level); 4] = [
     ("#[traced] async fn", |n, pend| Box::pin(traced_fn(n, pend))),
 ];
 
-fn form(name: &str) -> fn(u32, bool) -> Level {
+fn form(name: &str) -> Recursion {
     FORMS.iter().find(|(n, _)| *n == name).expect("a form").1
 }
 
@@ -123,7 +126,7 @@ struct Depth {
 
 /// Runs `levels` levels of `recursion` in a trace on a new thread with a stack of
 /// `stack_bytes`, to completion, then again dropped while its deepest level waits.
-fn measure(recursion: fn(u32, bool) -> Level, levels: u32, stack_bytes: usize) -> Depth {
+fn measure(recursion: Recursion, levels: u32, stack_bytes: usize) -> Depth {
     std::thread::Builder::new()
         .stack_size(stack_bytes)
         .spawn(move || {
@@ -154,11 +157,7 @@ struct CollectingCancelled {
 }
 
 impl CollectingCancelled {
-    fn new(
-        provider: &agent_trace::TracerProvider,
-        recursion: fn(u32, bool) -> Level,
-        levels: u32,
-    ) -> Self {
+    fn new(provider: &agent_trace::TracerProvider, recursion: Recursion, levels: u32) -> Self {
         let mut run = Box::pin(
             provider
                 .trace("dropped")
@@ -311,6 +310,15 @@ fn panicking(n: u32) -> Pin<Box<dyn Future<Output = ()> + Send>> {
     )
 }
 
+/// The same through `#[traced]`.
+#[agent_trace::traced]
+async fn panicking_fn(n: u32) {
+    if n == 0 {
+        panic!("deep failure");
+    }
+    Box::pin(panicking_fn(n - 1)).await
+}
+
 /// The spans' chain from the innermost: each one's parent is the next one.
 fn assert_innermost_first(spans: &[agent_trace::SpanRecord]) {
     for pair in spans.windows(2) {
@@ -321,26 +329,100 @@ fn assert_innermost_first(spans: &[agent_trace::SpanRecord]) {
 #[test]
 fn a_panic_deep_down_ends_every_level_with_its_message_innermost_first() {
     use futures::FutureExt;
+    let forms: [fn(u32) -> Pin<Box<dyn Future<Output = ()> + Send>>; 2] =
+        [panicking, |n| Box::pin(panicking_fn(n))];
+    for recursion in forms {
+        let (provider, seen) = common::collecting();
+        let outside = agent_trace::Context::current().span_id();
+        // The spans start inside the trace (a span started outside any trace records nothing).
+        let caught = futures::executor::block_on(provider.trace("deep").run(async move {
+            std::panic::AssertUnwindSafe(recursion(50))
+                .catch_unwind()
+                .await
+        }));
+        assert!(caught.is_err(), "the panic goes on");
+        let spans = seen.spans();
+        assert_eq!(spans.len(), 51);
+        for s in &spans {
+            let error = s.error.as_ref().expect("every level records the panic");
+            assert!(error.message.contains("deep failure"), "{error:?}");
+            assert!(s.ended_at.is_some());
+        }
+        assert_innermost_first(&spans);
+        // Every level's context was taken off as the panic went through.
+        assert_eq!(agent_trace::Context::current().span_id(), outside);
+        assert_eq!(seen.traces().len(), 1);
+    }
+}
+
+/// Each level records its depth on its span, through `current_span()`.
+#[agent_trace::traced(kind = "custom")]
+async fn recording_fn(n: u32) -> u32 {
+    use agent_trace::Record;
+    agent_trace::current_span().set_attribute("depth", &n);
+    if n == 0 {
+        0
+    } else {
+        1 + Box::pin(recording_fn(n - 1)).await
+    }
+}
+
+#[test]
+fn deep_levels_nest_and_each_records_on_its_own_span() {
+    let (provider, seen) = common::collecting();
+    let levels = 1_000;
+    let depth = std::thread::Builder::new()
+        .stack_size(64 << 20)
+        .spawn(move || {
+            futures::executor::block_on(provider.trace("deep").run(recording_fn(levels)))
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    assert_eq!(depth, levels);
+    let spans = seen.spans();
+    assert_eq!(spans.len(), levels as usize + 1);
+    // Ended innermost first, each under the level above, each with its own depth.
+    assert_innermost_first(&spans);
+    for (n, s) in spans.iter().enumerate() {
+        let agent_trace::SpanData::Custom(c) = &s.data else {
+            panic!("a custom span: {s:?}")
+        };
+        assert_eq!(c.data["depth"], n);
+        assert!(s.error.is_none());
+    }
+    assert!(spans.last().unwrap().parent_id.is_none());
+}
+
+/// An argument whose capture panics.
+struct Unserializable;
+
+impl std::fmt::Debug for Unserializable {
+    fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        panic!("cannot print")
+    }
+}
+
+#[agent_trace::traced]
+async fn takes_unserializable(_arg: Unserializable) -> u32 {
+    7
+}
+
+#[test]
+fn a_panic_while_capturing_arguments_still_ends_the_span() {
+    use futures::FutureExt;
     let (provider, seen) = common::collecting();
     let outside = agent_trace::Context::current().span_id();
-    // The spans start inside the trace (a span started outside any trace records nothing).
-    let caught = futures::executor::block_on(provider.trace("deep").run(async {
-        std::panic::AssertUnwindSafe(panicking(50))
+    let caught = futures::executor::block_on(provider.trace("t").run(async {
+        std::panic::AssertUnwindSafe(takes_unserializable(Unserializable))
             .catch_unwind()
             .await
     }));
     assert!(caught.is_err(), "the panic goes on");
     let spans = seen.spans();
-    assert_eq!(spans.len(), 51);
-    for s in &spans {
-        let error = s.error.as_ref().expect("every level records the panic");
-        assert!(error.message.contains("deep failure"), "{error:?}");
-        assert!(s.ended_at.is_some());
-    }
-    assert_innermost_first(&spans);
-    // Every level's context was taken off as the panic went through.
+    assert_eq!(spans.len(), 1, "the span ended: {spans:?}");
+    assert!(spans[0].ended_at.is_some());
     assert_eq!(agent_trace::Context::current().span_id(), outside);
-    assert_eq!(seen.traces().len(), 1);
 }
 
 #[test]
