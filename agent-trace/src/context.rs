@@ -221,6 +221,13 @@ impl SavedContext {
         self.prev_live = LIVE.with(|c| c.replace(live));
     }
 
+    /// Installs `active` only (the live span stays), as [`enter`](SavedContext::enter) does.
+    #[inline]
+    pub(crate) fn enter_position(&mut self, active: Option<Active>) {
+        let live = LIVE.with(Cell::get);
+        self.enter(active, live);
+    }
+
     /// Puts back what [`enter`](SavedContext::enter) replaced.
     #[inline]
     pub(crate) fn restore(&mut self) {

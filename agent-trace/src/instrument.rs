@@ -74,6 +74,7 @@ pub trait Instrument: Future + Sized {
         WithContext {
             fut: Some(self),
             active: cx.active,
+            saved: SavedContext::default(),
         }
     }
 }
@@ -502,6 +503,9 @@ pub struct WithContext<F> {
     #[pin]
     fut: Option<F>,
     active: Option<Active>,
+    /// The position a poll (or the drop) replaces, kept here rather than on the stack, as in
+    /// [`Hooked`].
+    saved: SavedContext,
 }
 
 impl<F> std::fmt::Debug for WithContext<F> {
@@ -523,11 +527,10 @@ impl<F: Future> Future for WithContext<F> {
         let Some(fut) = this.fut.as_mut().as_pin_mut() else {
             panic!("agent_trace::WithContext polled after it completed");
         };
-        let _g = Context {
-            active: this.active.clone(),
-        }
-        .attach();
+        enter_position(this.saved, this.active);
+        let restore = Restore(this.saved);
         let out = fut.poll(cx);
+        drop(restore);
         if out.is_ready() {
             this.fut.set(None);
         }
@@ -535,17 +538,38 @@ impl<F: Future> Future for WithContext<F> {
     }
 }
 
+/// Makes `active` current, keeping the replaced position in `saved`. Out of line: its
+/// temporaries take no room in the frame of a poll.
+#[inline(never)]
+fn enter_position(saved: &mut SavedContext, active: &Option<Active>) {
+    saved.enter_position(active.clone());
+}
+
+/// Restores a [`SavedContext`] when dropped (also while unwinding).
+struct Restore<'a>(&'a mut SavedContext);
+
+impl Drop for Restore<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        restore(self.0);
+    }
+}
+
+#[inline(never)]
+fn restore(saved: &mut SavedContext) {
+    saved.restore();
+}
+
 #[pinned_drop]
 impl<F> PinnedDrop for WithContext<F> {
     fn drop(self: Pin<&mut Self>) {
         let this = self.project();
         if this.fut.is_some() {
-            let _g = Context {
-                active: this.active.clone(),
-            }
-            .attach();
+            enter_position(this.saved, this.active);
+            let restore = Restore(this.saved);
             let mut fut = this.fut;
             fut.set(None);
+            drop(restore);
         }
     }
 }

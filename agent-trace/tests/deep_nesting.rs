@@ -77,6 +77,20 @@ fn in_span_block(n: u32, pend: bool) -> Level {
     )
 }
 
+/// The same in the context current where each level is made (the trace's).
+fn in_current_span_block(n: u32, pend: bool) -> Level {
+    Box::pin(
+        async move {
+            if n == 0 {
+                bottom(pend).await
+            } else {
+                in_current_span_block(n - 1, pend).await
+            }
+        }
+        .in_current_span(),
+    )
+}
+
 /// An `async fn` recursing through `Box::pin`, as one writes it.
 async fn untraced_fn(n: u32, pend: bool) -> usize {
     if n == 0 {
@@ -100,9 +114,10 @@ async fn traced_fn(n: u32, pend: bool) -> usize {
 type Recursion = fn(n: u32, pend: bool) -> Level;
 
 /// The recursions measured, by name.
-const FORMS: [(&str, Recursion); 4] = [
+const FORMS: [(&str, Recursion); 5] = [
     ("untraced async block", untraced_block),
     (".in_span() async block", in_span_block),
+    (".in_current_span() block", in_current_span_block),
     ("untraced async fn", |n, pend| {
         Box::pin(untraced_fn(n, pend))
     }),
@@ -186,13 +201,13 @@ fn stack_per_level() {
         "release"
     };
     eprintln!("\nStack per level of an async recursion, bytes ({profile} build, {levels} levels):");
-    eprintln!("  {:<24} {:>6} {:>6}", "form", "poll", "drop");
+    eprintln!("  {:<26} {:>6} {:>6}", "form", "poll", "drop");
     let mut rows = Vec::new();
     for (name, recursion) in FORMS {
         let d = measure(recursion, levels, 256 << 20);
         let row = (d.poll / levels as usize, d.drop / levels as usize);
-        eprintln!("  {name:<24} {:>6} {:>6}", row.0, row.1);
-        let traced = name.contains("span") || name.contains("traced]");
+        eprintln!("  {name:<26} {:>6} {:>6}", row.0, row.1);
+        let traced = name.starts_with(".in_span") || name.starts_with("#[traced]");
         let spans = if traced { levels as usize + 1 } else { 0 };
         assert_eq!(
             d.spans,
@@ -216,12 +231,14 @@ fn stack_per_level() {
     } else {
         (2, 2)
     };
-    let [block, in_span, plain_fn, traced_fn] = rows[..] else {
+    let [block, in_span, in_current, plain_fn, traced_fn] = rows[..] else {
         unreachable!()
     };
     for (what, traced, plain, factor) in [
         (".in_span() poll", in_span.0, block.0, factor),
         (".in_span() drop", in_span.1, block.1, factor + 2),
+        (".in_current_span() poll", in_current.0, block.0, factor),
+        (".in_current_span() drop", in_current.1, block.1, factor + 2),
         ("#[traced] poll", traced_fn.0, plain_fn.0, traced_factor),
         ("#[traced] drop", traced_fn.1, plain_fn.1, traced_factor),
     ] {
