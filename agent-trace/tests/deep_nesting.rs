@@ -315,7 +315,10 @@ fn the_child_check_fails_when_the_stack_is_too_small() {
     assert!(!String::from_utf8_lossy(&out.stdout).contains("completed"));
 }
 
-fn panicking(n: u32) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+/// A level of a recursion that panics at the bottom.
+type Failing = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+fn panicking(n: u32) -> Failing {
     Box::pin(
         async move {
             if n == 0 {
@@ -346,8 +349,7 @@ fn assert_innermost_first(spans: &[agent_trace::SpanRecord]) {
 #[test]
 fn a_panic_deep_down_ends_every_level_with_its_message_innermost_first() {
     use futures::FutureExt;
-    let forms: [fn(u32) -> Pin<Box<dyn Future<Output = ()> + Send>>; 2] =
-        [panicking, |n| Box::pin(panicking_fn(n))];
+    let forms: [fn(u32) -> Failing; 2] = [panicking, |n| Box::pin(panicking_fn(n))];
     for recursion in forms {
         let (provider, seen) = common::collecting();
         let outside = agent_trace::Context::current().span_id();
