@@ -243,16 +243,38 @@ pub(crate) fn expand(args: &TracedArgs, item: &ItemFn) -> syn::Result<TokenStrea
         let #mutability #span_ident = #start_call;
         #input_stmt
     };
-    // In an `async fn`, the span is started out of line: inlined, its temporaries would take
-    // stack in the function's every poll, which in an async recursion is one frame per level.
+    // In an `async fn`, the span is started and the arguments captured out of line: inlined,
+    // their temporaries would take stack in the function's every poll, which in an async
+    // recursion is paid once per level (in unoptimized builds, every temporary is).
     let start_fn = private_ident("__at_start_span");
+    let input_async = if inputs.is_empty() {
+        quote!()
+    } else {
+        let arg_names = inputs.iter().map(|c| LitStr::new(&c.name, c.ident.span()));
+        let arg_idents = inputs.iter().map(|c| &c.ident);
+        quote! {
+            #[allow(clippy::used_underscore_binding)]
+            #private::record_input(&mut #span_ident, |#span_ident| {
+                #private::set_input_args(#span_ident, ::std::vec![
+                    #( (#arg_names, #private::capture!(&#arg_idents)) ),*
+                ]);
+            });
+        }
+    };
     let start_async = quote! {
         #[inline(never)]
-        fn #start_fn() -> #krate::Span {
-            #start_call
+        fn #start_fn() -> #private::SpanState {
+            #private::start_span_state(
+                #private::SpanKind::#kind,
+                #name,
+                #model,
+                &[#(#tools),*],
+                &[#(#handoffs),*],
+                #output_type,
+            )
         }
-        let #mutability #span_ident = #start_fn();
-        #input_stmt
+        let mut #span_ident = #start_fn();
+        #input_async
     };
 
     // Return-value handling.
@@ -284,7 +306,7 @@ pub(crate) fn expand(args: &TracedArgs, item: &ItemFn) -> syn::Result<TokenStrea
             let guarded = guarded_body(&item.block, ret, diverges);
             quote! {
                 #start_async
-                #private::traced_future(#span_ident, async move #guarded, #on_return).await
+                #private::traced_future_in(&mut #span_ident, async move #guarded, #on_return).await
                 #diverge
             }
         }

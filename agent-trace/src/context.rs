@@ -189,6 +189,75 @@ fn replace_live(new: *mut SpanRecord) -> *mut SpanRecord {
     unsafe { std::ptr::replace(slot, new) }
 }
 
+/// The position and live span a future wrapper replaced while it polls, kept in the wrapper
+/// instead of in a guard on the stack.
+///
+/// In an async recursion every level's poll is on the stack at once, so whatever a level holds
+/// across its inner poll is paid once per level: an [`Enter`] guard there would cost 56 bytes
+/// of stack a level. A wrapper is pinned while polled, so it can keep them itself; its poll
+/// frame then holds nothing but the pointer to the wrapper it already has.
+///
+/// Between [`enter`](SavedContext::enter) and [`restore`](SavedContext::restore) (which also
+/// runs while unwinding) the slot holds the replaced position; at rest it is empty. Like
+/// [`Enter`], the two calls are made by the same poll (or drop), so `LIVE` follows a strict
+/// stack.
+///
+/// Plain data, with no drop glue: the futures that hold one stay cheap to drop (the compiler
+/// then sees that a future dropped before its first poll needs no drop at all, and builds a
+/// boxed one in place instead of on the stack first).
+pub(crate) struct SavedContext {
+    /// The replaced position, which owns its provider reference while kept here (as in
+    /// `CURRENT`).
+    prev: Option<RawActive>,
+    prev_live: *mut SpanRecord,
+}
+
+impl Default for SavedContext {
+    #[inline]
+    fn default() -> Self {
+        SavedContext {
+            prev: None,
+            prev_live: std::ptr::null_mut(),
+        }
+    }
+}
+
+// SAFETY: both fields are only set between `enter` and `restore`, which one poll (or drop) of
+// the owning wrapper makes on one thread, and the pointer is never read through here: it only
+// goes back into this thread's `LIVE`. At rest (whenever the wrapper can move to another
+// thread) they are empty.
+unsafe impl Send for SavedContext {}
+// SAFETY: as above; `&SavedContext` gives no access to either.
+unsafe impl Sync for SavedContext {}
+
+impl SavedContext {
+    /// Installs `active` and the live span `live` (null for none), keeping what they replace
+    /// here until [`restore`](SavedContext::restore).
+    #[inline]
+    pub(crate) fn enter(&mut self, active: Option<Active>, live: *mut SpanRecord) {
+        debug_assert!(self.prev.is_none() && self.prev_live.is_null());
+        // The slot's reference moves here, and `active`'s into the slot.
+        self.prev = replace_current(active.map(Active::into_raw));
+        self.prev_live = replace_live(live);
+    }
+
+    /// Installs `active` only (the live span stays), as [`enter`](SavedContext::enter) does.
+    #[inline]
+    pub(crate) fn enter_position(&mut self, active: Option<Active>) {
+        let live = LIVE.with(Cell::get);
+        self.enter(active, live);
+    }
+
+    /// Puts back what [`enter`](SavedContext::enter) replaced.
+    #[inline]
+    pub(crate) fn restore(&mut self) {
+        let ours = replace_current(self.prev.take());
+        replace_live(std::mem::replace(&mut self.prev_live, std::ptr::null_mut()));
+        // SAFETY: what the slot held came from `into_raw`, and leaves it here once.
+        drop(ours.map(|r| unsafe { Active::from_raw(r) }));
+    }
+}
+
 /// Runs `f` with the current span when its owner is running on this thread, `None` otherwise
 /// (no trace, a span owned by another task, a context attached by id only).
 #[inline]

@@ -1,26 +1,34 @@
 //! Future wrappers that carry a span or a context across `.await`.
 //!
-//! ## Panics, and the stack of deep nesting
+//! ## The stack of deep nesting, and panics
+//! In an async recursion each level polls the next from inside its own poll (and, dropped
+//! before it completes, drops the next from inside its own drop), so every level's frames are
+//! on the stack at once: whatever a wrapper's poll holds across the inner poll is paid once per
+//! level. A wrapper's poll holds nothing but its pointer to the wrapper: the position it
+//! replaces goes into the wrapper ([`SavedContext`], not a guard on the stack), the work before
+//! and after the inner poll is out of line, and a `#[traced] async fn` keeps its span in a local
+//! of the function rather than moving it through the poll's temporaries. A level then costs
+//! about the stack the same code takes untraced (`tests/deep_nesting.rs` prints the figures).
+//!
 //! A span whose future panics while polled ends with the panic's message. Catching the panic
-//! at every level (`catch_unwind` per poll) would cost each level of an async recursion
-//! several frames of stack: traced recursion would overflow a 2 MiB worker stack at about a
-//! fifth of the depth the same code reaches untraced. So only the outermost instrumented poll
-//! on the thread's stack catches; an inner level has a drop guard instead, which, when a panic
-//! unwinds through it, hands its span to the outermost level (the context was already
-//! restored by the span's `Enter` guard). The outermost level ends those spans, innermost
+//! at every level (`catch_unwind` per poll) would cost each level several frames of stack. So
+//! only the outermost instrumented poll on the thread's stack catches; an inner level has a
+//! guard instead, which, when a panic unwinds through it, restores the position it replaced and
+//! hands its span to the outermost level. The outermost level ends those spans, innermost
 //! first, with the panic's message, then its own, and resumes the panic. If the panic is caught
 //! between two levels (a `catch_unwind` inside a span), the outermost level ends the handed-over
 //! spans when its poll returns, with the error "panicked" (the message did not reach it).
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
+use std::mem::ManuallyDrop;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
 use pin_project::{pin_project, pinned_drop};
 
-use crate::context::{Active, Enter};
+use crate::context::{Active, SavedContext};
 use crate::model::{SpanError, SpanRecord};
 use crate::span::{panic_error, Span};
 use crate::Context;
@@ -58,7 +66,7 @@ pub trait Instrument: Future + Sized {
     /// and goes on unwinding.
     fn in_span(self, span: Span) -> Instrumented<Self> {
         Instrumented {
-            inner: Hooked::new(span, self, NoHook),
+            inner: Hooked::new(span.into(), self, NoHook),
         }
     }
 
@@ -73,6 +81,7 @@ pub trait Instrument: Future + Sized {
         WithContext {
             fut: Some(self),
             active: cx.active,
+            saved: SavedContext::default(),
         }
     }
 }
@@ -111,7 +120,7 @@ pub struct Instrumented<F> {
 impl<F> std::fmt::Debug for Instrumented<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Instrumented")
-            .field("span", &self.inner.span)
+            .field("span", self.span())
             .finish_non_exhaustive()
     }
 }
@@ -119,7 +128,7 @@ impl<F> std::fmt::Debug for Instrumented<F> {
 impl<F> Instrumented<F> {
     /// The span (it records nothing once the future has completed).
     pub fn span(&self) -> &Span {
-        &self.inner.span
+        &self.inner.level.state.state_ref().span
     }
 }
 
@@ -132,80 +141,262 @@ impl<F: Future> Future for Instrumented<F> {
     }
 }
 
+/// A wrapper's span with the position its poll replaces (see [`SavedContext`]: kept here, the
+/// poll frame holds nothing across the inner poll but its pointer to the wrapper).
+///
+/// A `#[traced] async fn` keeps it in a local of its own and awaits a wrapper holding a pointer
+/// to it ([`traced_future_in`](crate::__private::traced_future_in)): the function's poll then
+/// moves small values through its temporaries, which an unoptimized build keeps in the frame of
+/// every level of a recursion. Not a public API.
+///
+/// It has no drop glue: the [`Hooked`] wrapper it is given to ends the span on every path
+/// (completion, drop, a panic), after which the span owns nothing. A future holding one (a
+/// `#[traced] async fn`'s) then has drop glue small enough for the compiler to inline and see
+/// that a future dropped before its first poll needs no drop at all: `Box::pin(traced_fn(..))`
+/// can then build it in its box, where it would otherwise build it on the stack first, in the
+/// frame of every level of a recursion (in case the allocation unwinds).
+#[doc(hidden)]
+pub struct SpanState {
+    pub(crate) span: ManuallyDrop<Span>,
+    saved: SavedContext,
+}
+
+impl std::fmt::Debug for SpanState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.span.fmt(f)
+    }
+}
+
+impl From<Span> for SpanState {
+    #[inline]
+    fn from(span: Span) -> SpanState {
+        SpanState {
+            span: ManuallyDrop::new(span),
+            saved: SavedContext::default(),
+        }
+    }
+}
+
+/// Where a [`Hooked`] keeps its [`SpanState`]: in itself (`.in_span()`, `#[traced]` functions
+/// that return a future), or behind a pointer (`#[traced] async fn`).
+pub(crate) trait SpanSlot {
+    /// The state.
+    fn state(&mut self) -> &mut SpanState;
+    /// The state, shared.
+    fn state_ref(&self) -> &SpanState;
+}
+
+impl SpanSlot for SpanState {
+    #[inline(always)]
+    fn state(&mut self) -> &mut SpanState {
+        self
+    }
+    #[inline(always)]
+    fn state_ref(&self) -> &SpanState {
+        self
+    }
+}
+
+impl SpanSlot for &mut SpanState {
+    #[inline(always)]
+    fn state(&mut self) -> &mut SpanState {
+        self
+    }
+    #[inline(always)]
+    fn state_ref(&self) -> &SpanState {
+        self
+    }
+}
+
 /// A future running inside a span, with a hook called on its output (`#[traced]` records the
 /// return value with it).
-#[pin_project(PinnedDrop)]
-pub(crate) struct Hooked<F, H> {
-    #[pin]
-    fut: Option<F>,
-    span: Span,
+///
+/// `fut` is pinned structurally (polled and dropped in place, never moved); `level` is not
+/// pinned. Hence no `Unpin` impl: the automatic one requires `F: Unpin`.
+pub(crate) struct Hooked<F, H, S: SpanSlot = SpanState> {
+    /// `None` once completed. Dropped by `Hooked::drop` (with the span entered), out of line:
+    /// the drop glue of the futures that hold a `Hooked` stays small (see [`SpanState`]).
+    fut: ManuallyDrop<Option<F>>,
+    level: Level<H, S>,
+}
+
+/// What a [`Hooked`] keeps besides the future.
+struct Level<H, S: SpanSlot> {
+    state: S,
     hook: Option<H>,
 }
 
-impl<F, H> Hooked<F, H> {
-    pub(crate) fn new(span: Span, fut: F, hook: H) -> Self {
+impl<F, H, S: SpanSlot> Hooked<F, H, S> {
+    #[inline]
+    pub(crate) fn new(state: S, fut: F, hook: H) -> Self {
         Hooked {
-            fut: Some(fut),
-            span,
-            hook: Some(hook),
+            fut: ManuallyDrop::new(Some(fut)),
+            level: Level {
+                state,
+                hook: Some(hook),
+            },
         }
     }
 }
 
-impl<F: Future, H: OutputHook<F::Output>> Future for Hooked<F, H> {
+impl<F: Future, H: OutputHook<F::Output>, S: SpanSlot> Future for Hooked<F, H, S> {
     type Output = F::Output;
 
-    // Always inlined, as `poll_inner` and `Instrumented::poll`: each level of a recursion
-    // would otherwise pay one more frame for each, also in debug builds.
+    // In an async recursion every level's poll is on the stack at once, each inside the one
+    // above, so what this frame holds is paid once per level. It holds little: always inlined
+    // (as `Instrumented::poll`), it calls out of line for everything before and after the inner
+    // poll, and keeps the position it replaces in the wrapper (see `SavedContext`), not in a
+    // guard. Only the outermost level on the thread's stack catches panics (module docs).
     #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
-        let mut this = self.project();
-        let Some(fut) = this.fut.as_mut().as_pin_mut() else {
-            panic!("agent_trace::Instrumented polled after it completed");
-        };
-        let span: &mut Span = this.span;
-        let polled = if !span.is_recording() {
-            fut.poll(cx)
-        } else if DEPTH.with(Cell::get) == 0 {
-            poll_outermost(span, fut, cx)
-        } else {
-            poll_inner(span, fut, cx)
-        };
-        match polled {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(out) => {
-                complete(span, this.hook, this.fut, &out);
-                Poll::Ready(out)
-            }
+        // SAFETY: `fut` is only ever polled and dropped in place (pinned structurally); nothing
+        // else of `self` is pinned.
+        let this = unsafe { self.get_unchecked_mut() };
+        if begin(this) {
+            return poll_outermost(this, cx);
         }
+        let unwinding = Unwinding(&mut this.level);
+        let Some(fut) = &mut *this.fut else {
+            // SAFETY: `begin` panics when the future has completed.
+            unsafe { std::hint::unreachable_unchecked() }
+        };
+        // SAFETY: as above, `fut` does not move while `self` is pinned.
+        let out = unsafe { Pin::new_unchecked(fut) }.poll(cx);
+        std::mem::forget(unwinding);
+        after(this, &out);
+        out
     }
 }
 
-/// The future completed: the hook sees its output, the span ends, the future is dropped. Out
-/// of line, so its locals do not take stack in every level's poll.
+/// Before a poll: whether this is the outermost recording level on the thread's stack (the
+/// caller then polls with [`poll_outermost`]); otherwise, a recording span is made current
+/// ([`enter_inner`]). Panics if the future has completed.
 #[inline(never)]
-fn complete<F: Future, H: OutputHook<F::Output>>(
-    span: &mut Span,
-    hook: &mut Option<H>,
-    fut: Pin<&mut Option<F>>,
+fn begin<F, H, S: SpanSlot>(this: &mut Hooked<F, H, S>) -> bool {
+    if this.fut.is_none() {
+        polled_after_completion()
+    }
+    let state = this.level.state.state();
+    if !state.span.is_recording() {
+        return false;
+    }
+    if DEPTH.with(Cell::get) == 0 {
+        return true;
+    }
+    enter_inner(state);
+    false
+}
+
+/// After an inner or plain poll: the replaced position is put back, and if the future
+/// completed, the hook sees its output, the span ends and the future is dropped.
+#[inline(never)]
+fn after<F: Future, H: OutputHook<F::Output>, S: SpanSlot>(
+    this: &mut Hooked<F, H, S>,
+    polled: &Poll<F::Output>,
+) {
+    let state = this.level.state.state();
+    if state.span.is_recording() {
+        leave_inner(state);
+    }
+    if let Poll::Ready(out) = polled {
+        complete(&mut this.level, &mut this.fut, out);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn polled_after_completion() -> ! {
+    panic!("agent_trace::Instrumented polled after it completed")
+}
+
+/// Makes the span current for an inner level's poll, keeping the replaced position.
+#[inline]
+fn enter_inner(state: &mut SpanState) {
+    DEPTH.with(|d| d.set(d.get() + 1));
+    state.enter();
+}
+
+/// Puts back the position [`enter_inner`] replaced.
+#[inline]
+fn leave_inner(state: &mut SpanState) {
+    state.saved.restore();
+    DEPTH.with(|d| d.set(d.get() - 1));
+}
+
+impl SpanState {
+    /// Makes the span current, with a pointer to its record for `current_span()`, until
+    /// `self.saved.restore()`.
+    #[inline]
+    fn enter(&mut self) {
+        let active = self.span.active();
+        let live = self
+            .span
+            .record
+            .as_mut()
+            .map_or(std::ptr::null_mut(), |r| r as *mut SpanRecord);
+        self.saved.enter(active, live);
+    }
+}
+
+/// An inner (or plain) level's poll in progress, dropped only if a panic unwinds through it (a
+/// poll that returns forgets it).
+struct Unwinding<'a, H, S: SpanSlot>(&'a mut Level<H, S>);
+
+impl<H, S: SpanSlot> Drop for Unwinding<'_, H, S> {
+    #[inline]
+    fn drop(&mut self) {
+        unwound(self.0.state.state());
+    }
+}
+
+/// A panic is unwinding through an inner level: the position it replaced is restored, and the
+/// outermost level ends the span with the panic's message. (With this thread's locals gone, the
+/// span ends here, without it.) Nothing to do for a span that records nothing (a plain poll).
+#[cold]
+#[inline(never)]
+fn unwound(state: &mut SpanState) {
+    if !state.span.is_recording() {
+        return;
+    }
+    leave_inner(state);
+    let span = std::mem::replace(&mut *state.span, Span::none());
+    let _ = UNWOUND.try_with(|u| {
+        if let Ok(mut u) = u.try_borrow_mut() {
+            u.push(span);
+            let _ = HANDED_OVER.try_with(|h| h.set(true));
+        }
+    });
+}
+
+/// The future completed: the hook sees its output, the span ends, the future is dropped.
+#[inline]
+fn complete<F: Future, H: OutputHook<F::Output>, S: SpanSlot>(
+    level: &mut Level<H, S>,
+    fut: &mut Option<F>,
     out: &F::Output,
 ) {
-    if let Some(hook) = hook.take() {
+    let span = &mut level.state.state().span;
+    if let Some(hook) = level.hook.take() {
         hook.on_output(span, out);
     }
     span.end_now();
-    let mut fut = fut;
-    fut.set(None);
+    // Dropped in place (it is pinned).
+    *fut = None;
 }
 
-/// Polls inside `span` with a panic caught: this level is the outermost on the thread's stack.
-/// Out of line: the inner levels' polls do not carry its locals.
+/// Polls inside the span with a panic caught: this level is the outermost recording one on the
+/// thread's stack. Out of line: the inner levels' polls do not carry its locals.
 #[inline(never)]
-fn poll_outermost<F: Future>(
-    span: &mut Span,
-    fut: Pin<&mut F>,
+fn poll_outermost<F: Future, H: OutputHook<F::Output>, S: SpanSlot>(
+    this: &mut Hooked<F, H, S>,
     cx: &mut TaskContext<'_>,
 ) -> Poll<F::Output> {
+    let Some(fut) = &mut *this.fut else {
+        polled_after_completion()
+    };
+    // SAFETY: `fut` does not move while the wrapper is pinned (see `Hooked::poll`).
+    let fut = unsafe { Pin::new_unchecked(fut) };
+    let span = &mut this.level.state.state().span;
     DEPTH.with(|d| d.set(1));
     let polled = catch_unwind(AssertUnwindSafe(|| span.enter_for(|| fut.poll(cx))));
     DEPTH.with(|d| d.set(0));
@@ -213,6 +404,9 @@ fn poll_outermost<F: Future>(
         Ok(out) => {
             if HANDED_OVER.with(Cell::get) {
                 end_unwound(None);
+            }
+            if let Poll::Ready(out) = &out {
+                complete(&mut this.level, &mut this.fut, out);
             }
             out
         }
@@ -243,86 +437,71 @@ fn end_unwound(error: Option<&SpanError>) {
     }
 }
 
-/// Polls inside `span` under an outer level that catches panics: no `catch_unwind` here, only
-/// a guard that hands the span over if a panic unwinds through. No closures either: in debug
-/// builds each would be one more frame per level.
-#[inline(always)]
-fn poll_inner<F: Future>(
-    span: &mut Span,
-    fut: Pin<&mut F>,
-    cx: &mut TaskContext<'_>,
-) -> Poll<F::Output> {
-    DEPTH.with(|d| d.set(d.get() + 1));
-    let mut level = InnerLevel {
-        span,
-        returned: false,
-    };
-    // Dropped first (declared last): the context is restored before the guard's check.
-    let _enter = enter(level.span);
-    let out = fut.poll(cx);
-    level.returned = true;
-    out
-}
-
-/// Makes `span` current until the guard drops (what `Span::enter_for` does, without a closure).
-/// Its temporaries stay in its own frame, which has returned before the future is polled.
-#[inline]
-fn enter(span: &mut Span) -> Enter {
-    let active = span.active();
-    let live = span
-        .record
-        .as_mut()
-        .map_or(std::ptr::null_mut(), |r| r as *mut SpanRecord);
-    Enter::new(active, live)
-}
-
-/// One inner level's poll in progress; see [`poll_inner`].
-struct InnerLevel<'a> {
-    span: &'a mut Span,
-    returned: bool,
-}
-
-impl Drop for InnerLevel<'_> {
+impl<F, H, S: SpanSlot> Drop for Hooked<F, H, S> {
     #[inline]
     fn drop(&mut self) {
-        DEPTH.with(|d| d.set(d.get() - 1));
-        if !self.returned {
-            self.hand_over();
-        }
+        drop_hooked(self);
     }
 }
 
-impl InnerLevel<'_> {
-    /// A panic is unwinding through this level: the outermost level ends the span with its
-    /// message. (With this thread's locals gone, the span ends here, without it.)
-    #[cold]
-    #[inline(never)]
-    fn hand_over(&mut self) {
-        let span = std::mem::replace(self.span, Span::none());
-        let _ = UNWOUND.try_with(|u| {
-            if let Ok(mut u) = u.try_borrow_mut() {
-                u.push(span);
-                let _ = HANDED_OVER.try_with(|h| h.set(true));
-            }
-        });
+/// Drops the future if it has not completed, inside its span, and ends the span "cancelled".
+///
+/// Dropping a deep recursion before it completes drops every level from inside the one above,
+/// so this frame is paid once per level, as a poll's: it holds nothing across the future's drop
+/// but its pointers, and the position it replaces goes into the wrapper, as in `poll`.
+#[inline(never)]
+fn drop_hooked<F, H, S: SpanSlot>(this: &mut Hooked<F, H, S>) {
+    if this.fut.is_none() {
+        return;
+    }
+    // Code that runs while the future is dropped still sees its span (tracing#2541).
+    if !enter_to_drop(this.level.state.state()) {
+        *this.fut = None;
+        return;
+    }
+    let restore = RestoreOnUnwind(&mut this.level);
+    // Dropped in place (it is pinned).
+    *this.fut = None;
+    std::mem::forget(restore);
+    dropped(this.level.state.state());
+}
+
+/// Makes a recording span current to drop its future; `false` (nothing done) otherwise.
+#[inline(never)]
+fn enter_to_drop(state: &mut SpanState) -> bool {
+    if !state.span.is_recording() {
+        return false;
+    }
+    state.enter();
+    true
+}
+
+/// The future was dropped before it completed: the position is put back and the span ends
+/// with the error "cancelled".
+#[inline(never)]
+fn dropped(state: &mut SpanState) {
+    state.saved.restore();
+    if state.span.is_recording() {
+        state.span.set_error(SpanError::new("cancelled"));
+        state.span.end_now();
     }
 }
 
-#[pinned_drop]
-impl<F, H> PinnedDrop for Hooked<F, H> {
-    fn drop(self: Pin<&mut Self>) {
-        let mut this = self.project();
-        if this.fut.is_none() {
-            return;
-        }
-        let span: &mut Span = this.span;
-        // Code that runs while the future is dropped still sees its span (tracing#2541).
-        span.enter_for(|| this.fut.set(None));
-        if span.is_recording() {
-            span.set_error(SpanError::new("cancelled"));
-            span.end_now();
-        }
+/// Puts back the position replaced to drop a future if the drop panics (a drop that returns
+/// forgets it).
+struct RestoreOnUnwind<'a, H, S: SpanSlot>(&'a mut Level<H, S>);
+
+impl<H, S: SpanSlot> Drop for RestoreOnUnwind<'_, H, S> {
+    #[inline]
+    fn drop(&mut self) {
+        restore_unwinding(self.0.state.state());
     }
+}
+
+#[cold]
+#[inline(never)]
+fn restore_unwinding(state: &mut SpanState) {
+    state.saved.restore();
 }
 
 /// A future running in a captured context; see [`Instrument::in_context`].
@@ -331,6 +510,9 @@ pub struct WithContext<F> {
     #[pin]
     fut: Option<F>,
     active: Option<Active>,
+    /// The position a poll (or the drop) replaces, kept here rather than on the stack, as in
+    /// [`Hooked`].
+    saved: SavedContext,
 }
 
 impl<F> std::fmt::Debug for WithContext<F> {
@@ -352,11 +534,10 @@ impl<F: Future> Future for WithContext<F> {
         let Some(fut) = this.fut.as_mut().as_pin_mut() else {
             panic!("agent_trace::WithContext polled after it completed");
         };
-        let _g = Context {
-            active: this.active.clone(),
-        }
-        .attach();
+        enter_position(this.saved, this.active);
+        let restore = Restore(this.saved);
         let out = fut.poll(cx);
+        drop(restore);
         if out.is_ready() {
             this.fut.set(None);
         }
@@ -364,17 +545,38 @@ impl<F: Future> Future for WithContext<F> {
     }
 }
 
+/// Makes `active` current, keeping the replaced position in `saved`. Out of line: its
+/// temporaries take no room in the frame of a poll.
+#[inline(never)]
+fn enter_position(saved: &mut SavedContext, active: &Option<Active>) {
+    saved.enter_position(active.clone());
+}
+
+/// Restores a [`SavedContext`] when dropped (also while unwinding).
+struct Restore<'a>(&'a mut SavedContext);
+
+impl Drop for Restore<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        restore(self.0);
+    }
+}
+
+#[inline(never)]
+fn restore(saved: &mut SavedContext) {
+    saved.restore();
+}
+
 #[pinned_drop]
 impl<F> PinnedDrop for WithContext<F> {
     fn drop(self: Pin<&mut Self>) {
         let this = self.project();
         if this.fut.is_some() {
-            let _g = Context {
-                active: this.active.clone(),
-            }
-            .attach();
+            enter_position(this.saved, this.active);
+            let restore = Restore(this.saved);
             let mut fut = this.fut;
             fut.set(None);
+            drop(restore);
         }
     }
 }

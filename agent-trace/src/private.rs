@@ -6,12 +6,27 @@ use std::future::Future;
 use serde_json::Value;
 
 use crate::instrument::Hooked;
+pub use crate::instrument::SpanState;
 use crate::model::*;
 use crate::span::Span;
 use crate::Record;
 
 pub use crate::model::SpanKind;
 pub use serde_json;
+
+/// Starts a span of `kind` for a `#[traced] async fn`, to keep in a local of the function
+/// (see [`traced_future_in`]).
+#[inline]
+pub fn start_span_state(
+    kind: SpanKind,
+    name: &'static str,
+    model: Option<&'static str>,
+    tools: &'static [&'static str],
+    handoffs: &'static [&'static str],
+    output_type: Option<&'static str>,
+) -> SpanState {
+    start_span(kind, name, model, tools, handoffs, output_type).into()
+}
 
 /// Starts a span of `kind` for a `#[traced]` function.
 #[inline]
@@ -84,7 +99,44 @@ where
     F: Future,
     C: FnOnce(&mut Span, &F::Output),
 {
+    Hooked::new(SpanState::from(span), fut, on_return)
+}
+
+/// Runs a `#[traced]` `async fn` body inside its span, which the function keeps in a local of
+/// its own: the function's poll then moves a pointer rather than a whole span through its
+/// temporaries (an unoptimized build keeps every temporary in the frame, which in an async
+/// recursion is paid once per level). `on_return` sees the output before the span ends.
+#[inline]
+pub fn traced_future_in<'a, F, C>(
+    span: &'a mut SpanState,
+    fut: F,
+    on_return: C,
+) -> impl Future<Output = F::Output> + use<'a, F, C>
+where
+    F: Future,
+    C: FnOnce(&mut Span, &F::Output),
+{
     Hooked::new(span, fut, on_return)
+}
+
+/// Records a `#[traced]` `async fn`'s arguments with `capture` when its span records content.
+/// Out of line, so that the captures' temporaries take no room in the function's poll frame.
+#[inline(never)]
+pub fn record_input(state: &mut SpanState, capture: impl FnOnce(&mut Span)) {
+    if !state.span.records_content() {
+        return;
+    }
+    // A panic in a capture (a `Serialize` or `Debug` impl) ends the span: a `SpanState` is
+    // ended by the wrapper it is given to, which does not exist yet.
+    struct EndOnUnwind<'a>(&'a mut Span);
+    impl Drop for EndOnUnwind<'_> {
+        fn drop(&mut self) {
+            self.0.end_now();
+        }
+    }
+    let guard = EndOnUnwind(&mut state.span);
+    capture(&mut *guard.0);
+    std::mem::forget(guard);
 }
 
 /// Runs `f` with `span` current without ending it (the synchronous part of a `#[traced]`
