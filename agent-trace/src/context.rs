@@ -70,7 +70,8 @@ thread_local! {
     /// The trace position new spans attach to.
     static CURRENT: Cell<Option<RawActive>> = const { Cell::new(None) };
     /// The innermost live span whose owner is running on this thread (null if none). Only the
-    /// strictly nested [`Enter`] guards of wrappers and scopes change it, so it is always valid.
+    /// strictly nested [`Enter`] guards of scopes and [`SavedContext`] enter/restore pairs of
+    /// wrappers (and [`with_live`], which hides it) change it, so it is always valid.
     static LIVE: Cell<*mut SpanRecord> = const { Cell::new(std::ptr::null_mut()) };
 }
 
