@@ -70,55 +70,93 @@ fn needs_escape(chunk: &[u8; 16]) -> bool {
     (escape_mask(u64::from_ne_bytes(lo)) | escape_mask(u64::from_ne_bytes(hi))) & HIGHS != 0
 }
 
+/// Eight bytes of `b` (at least eight long) from its start.
+#[inline]
+fn load8(b: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&b[..8]);
+    u64::from_ne_bytes(w)
+}
+
+/// Four bytes of `b` from its start, and four spaces (which need no escape).
+#[inline]
+fn load4(b: &[u8]) -> u64 {
+    let mut w = [0u8; 4];
+    w.copy_from_slice(&b[..4]);
+    u64::from(u32::from_ne_bytes(w)) | (ONES * 0x20) << 32
+}
+
+/// Whether a string shorter than 16 bytes needs an escape: two overlapping words (no copy to
+/// the stack, which would stall the load that reads it back).
+#[inline]
+fn short_needs_escape(t: &[u8]) -> bool {
+    let n = t.len();
+    let mask = if n >= 8 {
+        escape_mask(load8(t)) | escape_mask(load8(&t[n - 8..]))
+    } else if n >= 4 {
+        escape_mask(load4(t)) | escape_mask(load4(&t[n - 4..]))
+    } else {
+        return t.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\');
+    };
+    mask & HIGHS != 0
+}
+
 /// Appends `s` as a JSON string, escaped as serde_json escapes it.
 pub(crate) fn write_str(buf: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
-    buf.reserve(bytes.len() + 2);
+    let len = bytes.len();
+    buf.reserve(len + 2);
     buf.push(b'"');
-    // Bytes before `start` are written; `i` is where the scan is.
+    // Bytes before `start` are written.
     let mut start = 0;
     let mut i = 0;
-    while i < bytes.len() {
-        if let Some(chunk) = bytes.get(i..i + 16) {
-            if !needs_escape(chunk.try_into().unwrap_or(&[0; 16])) {
-                i += 16;
-                continue;
-            }
+    while i + 16 <= len {
+        if needs_escape(bytes[i..i + 16].try_into().unwrap_or(&[0; 16])) {
+            escape(buf, bytes, &mut start, i, i + 16);
         }
-        // Byte by byte until the end of this chunk of 16 (or of the string).
-        let end = (i + 16).min(bytes.len());
-        while i < end {
-            let b = bytes[i];
-            let short = match b {
-                b'"' => Some(b'"'),
-                b'\\' => Some(b'\\'),
-                b'\n' => Some(b'n'),
-                b'\r' => Some(b'r'),
-                b'\t' => Some(b't'),
-                0x08 => Some(b'b'),
-                0x0c => Some(b'f'),
-                0x00..=0x1f => None,
-                _ => {
-                    i += 1;
-                    continue;
-                }
-            };
-            buf.extend_from_slice(&bytes[start..i]);
-            match short {
-                Some(c) => buf.extend_from_slice(&[b'\\', c]),
-                None => {
-                    const HEX: &[u8; 16] = b"0123456789abcdef";
-                    buf.extend_from_slice(b"\\u00");
-                    buf.push(HEX[usize::from(b >> 4)]);
-                    buf.push(HEX[usize::from(b & 0xf)]);
-                }
-            }
-            i += 1;
-            start = i;
+        i += 16;
+    }
+    if i < len {
+        // The last 16 bytes (some seen already), or a string shorter than 16.
+        let clean = if len >= 16 {
+            !needs_escape(bytes[len - 16..].try_into().unwrap_or(&[0; 16]))
+        } else {
+            !short_needs_escape(bytes)
+        };
+        if !clean {
+            escape(buf, bytes, &mut start, i, len);
         }
     }
     buf.extend_from_slice(&bytes[start..]);
     buf.push(b'"');
+}
+
+/// Escapes what needs it in `bytes[from..to]`, writing what came before each escape.
+fn escape(buf: &mut Vec<u8>, bytes: &[u8], start: &mut usize, from: usize, to: usize) {
+    for (i, &b) in bytes.iter().enumerate().take(to).skip(from) {
+        let short = match b {
+            b'"' => Some(b'"'),
+            b'\\' => Some(b'\\'),
+            b'\n' => Some(b'n'),
+            b'\r' => Some(b'r'),
+            b'\t' => Some(b't'),
+            0x08 => Some(b'b'),
+            0x0c => Some(b'f'),
+            0x00..=0x1f => None,
+            _ => continue,
+        };
+        buf.extend_from_slice(&bytes[*start..i]);
+        match short {
+            Some(c) => buf.extend_from_slice(&[b'\\', c]),
+            None => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                buf.extend_from_slice(b"\\u00");
+                buf.push(HEX[usize::from(b >> 4)]);
+                buf.push(HEX[usize::from(b & 0xf)]);
+            }
+        }
+        *start = i + 1;
+    }
 }
 
 #[cfg(test)]
@@ -138,13 +176,22 @@ mod tests {
     #[test]
     fn every_ascii_byte_at_every_offset_is_escaped_as_serde_json_does() {
         for b in 0u8..0x80 {
-            for at in 0..40 {
-                let mut s = "a".repeat(at);
-                s.push(char::from(b));
-                s.push_str(&"b".repeat(39 - at));
-                same(&Value::String(s));
+            for len in [1, 2, 15, 16, 17, 31, 32, 33, 40] {
+                for at in 0..len {
+                    let mut s = "a".repeat(at);
+                    s.push(char::from(b));
+                    s.push_str(&"é".repeat(len - 1 - at));
+                    same(&Value::String(s));
+                }
             }
         }
+        // Two escapes, one in the last full chunk and one in the rest.
+        same(&Value::String(format!(
+            "{}\n{}\"{}",
+            "a".repeat(14),
+            "b".repeat(5),
+            "c".repeat(3)
+        )));
     }
 
     #[test]

@@ -415,8 +415,15 @@ pub(crate) fn attributes(data: &SpanData, config: &MappingConfig, a: &mut impl A
                 a.str("gen_ai.response.model", model);
             }
             if let Some(cfg) = &d.model_config {
-                for (key, attr) in MODEL_CONFIG_KEYS {
-                    if let Some(v) = cfg.get(*key) {
+                // One pass over the config (usually a few keys), then in the table's order.
+                let mut found = [None; MODEL_CONFIG_KEYS.len()];
+                for (k, v) in cfg {
+                    if let Some(i) = MODEL_CONFIG_KEYS.iter().position(|(key, _)| key == k) {
+                        found[i] = Some(v);
+                    }
+                }
+                for ((_, attr), v) in MODEL_CONFIG_KEYS.iter().zip(found) {
+                    if let Some(v) = v {
                         a.json(attr, v);
                     }
                 }

@@ -273,25 +273,28 @@ impl Attrs for Writer<'_> {
     }
 
     fn json_text(&mut self, key: &str, value: &Value) {
-        text_value(self.0, key, |buf| json_text::write_value(buf, value));
+        // Messages, mostly: lengths of 128 bytes and more.
+        text_value(self.0, key, 2, |buf| json_text::write_value(buf, value));
     }
 
     fn json_map(&mut self, key: &str, map: &Map<String, Value>) {
-        text_value(self.0, key, |buf| json_text::write_map(buf, map));
+        // A model config, mostly: a few settings, under 128 bytes.
+        text_value(self.0, key, 1, |buf| json_text::write_map(buf, map));
     }
 }
 
 /// A `KeyValue` with a string value that `text` writes, straight into the body (its three
-/// lengths, unknown until it is written, are placed as [`nested`] places them).
-fn text_value(buf: &mut Vec<u8>, key: &str, text: impl FnOnce(&mut Vec<u8>)) {
-    nested(buf, SPAN_ATTRIBUTES, 2, |buf| {
+/// lengths, unknown until it is written, are placed as [`nested`] places them, `guess` bytes
+/// first).
+fn text_value(buf: &mut Vec<u8>, key: &str, guess: usize, text: impl FnOnce(&mut Vec<u8>)) {
+    nested(buf, SPAN_ATTRIBUTES, guess, |buf| {
         if !key.is_empty() {
             encode_key(KEY_VALUE_KEY, WireType::LengthDelimited, buf);
             encode_varint(key.len() as u64, buf);
             buf.extend_from_slice(key.as_bytes());
         }
-        nested(buf, KEY_VALUE_VALUE, 2, |buf| {
-            nested(buf, ANY_VALUE_STRING, 2, text);
+        nested(buf, KEY_VALUE_VALUE, guess, |buf| {
+            nested(buf, ANY_VALUE_STRING, guess, text);
         });
     });
 }
