@@ -104,6 +104,7 @@ mod attrs;
 mod config;
 mod json_text;
 mod mapping;
+mod names;
 mod split;
 mod types;
 mod wire;
