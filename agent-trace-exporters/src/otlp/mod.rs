@@ -110,6 +110,7 @@ mod types;
 mod wire;
 
 use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -374,6 +375,7 @@ impl OtlpExporterBuilder {
             },
             groups: Mutex::new(TraceGroups::default()),
             progress: Mutex::new(None),
+            bytes_per_item: AtomicUsize::new(0),
         })
     }
 }
@@ -401,6 +403,8 @@ pub struct OtlpExporter {
     /// The batch last sent in several parts and not completed: its fingerprint and how many of
     /// its parts were delivered (skipped when it is offered again).
     progress: Mutex<Option<(u64, usize)>>,
+    /// Protobuf bytes per item of the last batch (to size the next body).
+    bytes_per_item: AtomicUsize,
 }
 
 impl fmt::Debug for OtlpExporter {
@@ -466,9 +470,13 @@ impl OtlpExporter {
     fn encode_batch(&self, batch: &[ExportItem]) -> Result<Vec<u8>, ExportError> {
         match self.protocol {
             Protocol::HttpProtobuf => {
-                // About what a span with some content takes; the vector grows past it if need be.
-                let mut body = Vec::with_capacity(1024 + batch.len() * 1024);
+                // Room for what the last batch's items took (an eighth more), so that the body
+                // is not moved as it grows.
+                let per_item = self.bytes_per_item.load(Ordering::Relaxed).max(256);
+                let mut body = Vec::with_capacity(1024 + batch.len() * per_item / 8 * 9);
                 wire::encode_request(batch, &self.mapping, &mut lock(&self.groups), &mut body);
+                self.bytes_per_item
+                    .store(body.len() / batch.len().max(1) + 1, Ordering::Relaxed);
                 Ok(body)
             }
             Protocol::HttpJson => self.encode(&self.request(batch)),

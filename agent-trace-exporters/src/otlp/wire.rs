@@ -77,6 +77,16 @@ pub(crate) fn encode_request(
         }
     }
     let groups = &*groups;
+    // The last span's trace and group id: a trace's spans often come one after the other.
+    let mut last: Option<(agent_trace::TraceId, Option<&String>)> = None;
+    let mut conversation = |trace| match last {
+        Some((t, group)) if t == trace => group,
+        _ => {
+            let group = groups.get(&trace);
+            last = Some((trace, group));
+            group
+        }
+    };
     nested(buf, REQUEST_RESOURCE_SPANS, 3, |buf| {
         nested(buf, RESOURCE_SPANS_RESOURCE, 1, |buf| {
             for kv in &config.resource {
@@ -96,7 +106,7 @@ pub(crate) fn encode_request(
                         message::encode(SCOPE_SPANS_SPANS, &span, buf);
                     }
                     ExportItem::Span(s) => {
-                        span(buf, s, config, groups.get(&s.trace_id));
+                        span(buf, s, config, conversation(s.trace_id));
                     }
                 }
             }
