@@ -12,7 +12,8 @@ use opentelemetry_proto::tonic::trace::v1::{
 };
 use serde_json::Value;
 
-use super::attrs::{kv_bool, kv_int, kv_json, kv_str, kv_strs};
+use super::attrs::{kv_str, Attrs};
+pub(crate) use super::names::name_kind;
 
 /// The instrumentation scope name of every exported span.
 pub(crate) const SCOPE_NAME: &str = "agent-trace";
@@ -70,7 +71,12 @@ pub(crate) struct TraceGroups {
 }
 
 impl TraceGroups {
-    fn started(&mut self, trace: &TraceRecord) {
+    /// The group id of a started trace.
+    pub(crate) fn get(&self, trace: &TraceId) -> Option<&String> {
+        self.map.get(trace)
+    }
+
+    pub(crate) fn started(&mut self, trace: &TraceRecord) {
         let Some(group) = &trace.group_id else { return };
         if self.map.insert(trace.id, group.clone()).is_none() {
             self.order.push_back(trace.id);
@@ -114,6 +120,15 @@ pub(crate) fn redact(data: &mut SpanData, include_sensitive_data: bool) {
     }
 }
 
+/// The instrumentation scope of every span.
+pub(crate) fn scope() -> InstrumentationScope {
+    InstrumentationScope {
+        name: SCOPE_NAME.to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        ..InstrumentationScope::default()
+    }
+}
+
 /// Builds the OTLP request for one batch.
 pub(crate) fn build_request(
     batch: &[ExportItem],
@@ -142,11 +157,7 @@ pub(crate) fn build_request(
                 ..Resource::default()
             }),
             scope_spans: vec![ScopeSpans {
-                scope: Some(InstrumentationScope {
-                    name: SCOPE_NAME.to_owned(),
-                    version: env!("CARGO_PKG_VERSION").to_owned(),
-                    ..InstrumentationScope::default()
-                }),
+                scope: Some(scope()),
                 spans,
                 ..ScopeSpans::default()
             }],
@@ -155,7 +166,7 @@ pub(crate) fn build_request(
     }
 }
 
-fn workflow_span(trace: &TraceRecord) -> Span {
+pub(crate) fn workflow_span(trace: &TraceRecord) -> Span {
     let end = trace.ended_at.or(trace.started_at);
     let start = trace.started_at.or(end);
     let (start, end) = match (start, end) {
@@ -165,7 +176,7 @@ fn workflow_span(trace: &TraceRecord) -> Span {
             (now, now)
         }
     };
-    let mut attrs = vec![
+    let mut attrs: Vec<KeyValue> = vec![
         kv_str("gen_ai.operation.name", "invoke_workflow"),
         kv_str("agent_trace.span_kind", "trace"),
         kv_str("agent_trace.workflow_name", trace.workflow_name.as_ref()),
@@ -176,7 +187,7 @@ fn workflow_span(trace: &TraceRecord) -> Span {
     }
     if let Some(metadata) = &trace.metadata {
         for (k, v) in metadata {
-            attrs.push(kv_json(&format!("agent_trace.metadata.{k}"), v));
+            attrs.json(&format!("agent_trace.metadata.{k}"), v);
         }
     }
     Span {
@@ -192,25 +203,46 @@ fn workflow_span(trace: &TraceRecord) -> Span {
     }
 }
 
-fn map_span(record: &SpanRecord, config: &MappingConfig, conversation: Option<&String>) -> Span {
-    let mut attrs = Vec::with_capacity(12);
-    let (name, kind) = describe(&record.data, config, &mut attrs);
-    attrs.push(kv_str("agent_trace.span_kind", record.data.kind().as_str()));
+/// The attributes every span gets after its kind's: `agent_trace.span_kind`,
+/// `gen_ai.conversation.id`.
+pub(crate) fn common_attrs(record: &SpanRecord, conversation: Option<&String>, a: &mut impl Attrs) {
+    a.str("agent_trace.span_kind", record.data.kind().as_str());
     if let Some(group) = conversation {
-        attrs.push(kv_str("gen_ai.conversation.id", group.as_str()));
+        a.str("gen_ai.conversation.id", group);
     }
+}
+
+/// The span's start and end (Unix nanoseconds; an end before the start is the start).
+pub(crate) fn times(record: &SpanRecord) -> (u64, u64) {
     let start = record.started_at.unix_nanos();
     let end = record.ended_at.map_or(start, |e| e.unix_nanos()).max(start);
-    let parent = record
+    (start, end)
+}
+
+/// The OTLP parent span id: the parent's, or the trace's workflow span for a span at the top.
+pub(crate) fn parent(record: &SpanRecord) -> SpanId {
+    record
         .parent_id
-        .unwrap_or_else(|| workflow_span_id(record.trace_id));
+        .unwrap_or_else(|| workflow_span_id(record.trace_id))
+}
+
+pub(crate) fn map_span(
+    record: &SpanRecord,
+    config: &MappingConfig,
+    conversation: Option<&String>,
+) -> Span {
+    let mut attrs = Vec::with_capacity(16);
+    let (name, kind) = name_kind(&record.data);
+    attributes(&record.data, config, &mut attrs);
+    common_attrs(record, conversation, &mut attrs);
+    let (start, end) = times(record);
     let mut events = Vec::new();
     let status = match &record.error {
         None => Status::default(),
         Some(error) => {
             attrs.push(kv_str("error.type", error_type(error.data.as_ref())));
             if let Some(data) = &error.data {
-                attrs.push(kv_str("agent_trace.error.data", data.to_string()));
+                attrs.json_text("agent_trace.error.data", data);
             }
             events.push(span::Event {
                 time_unix_nano: end,
@@ -233,15 +265,21 @@ fn map_span(record: &SpanRecord, config: &MappingConfig, conversation: Option<&S
         .map(|l| span::Link {
             trace_id: l.trace_id.to_bytes().to_vec(),
             span_id: l.span_id.to_bytes().to_vec(),
-            attributes: l.attributes.iter().map(|(k, v)| kv_json(k, v)).collect(),
+            attributes: {
+                let mut a = Vec::with_capacity(l.attributes.len());
+                for (k, v) in &l.attributes {
+                    a.json(k, v);
+                }
+                a
+            },
             ..span::Link::default()
         })
         .collect();
     Span {
         trace_id: record.trace_id.to_bytes().to_vec(),
         span_id: record.id.to_bytes().to_vec(),
-        parent_span_id: parent.to_bytes().to_vec(),
-        name,
+        parent_span_id: parent(record).to_bytes().to_vec(),
+        name: name.into_string(),
         kind: kind as i32,
         start_time_unix_nano: start,
         end_time_unix_nano: end,
@@ -253,185 +291,137 @@ fn map_span(record: &SpanRecord, config: &MappingConfig, conversation: Option<&S
     }
 }
 
-/// The span name and kind, and the kind-specific attributes.
-fn describe(
-    data: &SpanData,
-    config: &MappingConfig,
-    a: &mut Vec<KeyValue>,
-) -> (String, span::SpanKind) {
-    use span::SpanKind::{Client, Internal};
+/// The kind-specific attributes.
+pub(crate) fn attributes(data: &SpanData, config: &MappingConfig, a: &mut impl Attrs) {
     let sensitive = config.include_sensitive_data;
-    let provider = |a: &mut Vec<KeyValue>| {
-        if let Some(p) = &config.provider_name {
-            a.push(kv_str("gen_ai.provider.name", p.as_str()));
-        }
-    };
+    let provider = |a: &mut _| provider_attr(config, a);
     match data {
         SpanData::Agent(d) => {
-            a.push(kv_str("gen_ai.operation.name", "invoke_agent"));
+            a.str("gen_ai.operation.name", "invoke_agent");
             provider(a);
-            a.push(kv_str("gen_ai.agent.name", d.name.as_ref()));
+            a.str("gen_ai.agent.name", &d.name);
             if let Some(tools) = &d.tools {
-                a.push(kv_strs(
-                    "agent_trace.agent.tools",
-                    tools.iter().map(|s| s.as_ref()),
-                ));
+                a.strs("agent_trace.agent.tools", tools.iter().map(|s| s.as_ref()));
             }
             if let Some(handoffs) = &d.handoffs {
-                a.push(kv_strs(
+                a.strs(
                     "agent_trace.agent.handoffs",
                     handoffs.iter().map(|s| s.as_ref()),
-                ));
+                );
             }
             if let Some(t) = &d.output_type {
-                a.push(kv_str("agent_trace.agent.output_type", t.as_ref()));
+                a.str("agent_trace.agent.output_type", t);
             }
-            (format!("invoke_agent {}", d.name), Internal)
         }
         SpanData::Function(d) => {
-            a.push(kv_str("gen_ai.operation.name", "execute_tool"));
-            a.push(kv_str("gen_ai.tool.name", d.name.as_ref()));
-            a.push(kv_str("gen_ai.tool.type", "function"));
+            a.str("gen_ai.operation.name", "execute_tool");
+            a.str("gen_ai.tool.name", &d.name);
+            a.str("gen_ai.tool.type", "function");
             if sensitive {
                 if let Some(input) = &d.input {
-                    a.push(kv_str("gen_ai.tool.call.arguments", input.as_str()));
+                    a.str("gen_ai.tool.call.arguments", input);
                 }
                 if let Some(output) = &d.output {
-                    a.push(kv_str("gen_ai.tool.call.result", output.as_str()));
+                    a.str("gen_ai.tool.call.result", output);
                 }
             }
             if let Some(mcp) = &d.mcp_data {
-                a.push(kv_str("agent_trace.function.mcp_data", mcp.to_string()));
+                a.json_text("agent_trace.function.mcp_data", mcp);
             }
-            (format!("execute_tool {}", d.name), Internal)
         }
         SpanData::Generation(d) => {
-            a.push(kv_str("gen_ai.operation.name", "chat"));
+            a.str("gen_ai.operation.name", "chat");
             provider(a);
             if let Some(model) = &d.model {
-                a.push(kv_str("gen_ai.request.model", model.as_ref()));
-                a.push(kv_str("gen_ai.response.model", model.as_ref()));
+                a.str("gen_ai.request.model", model);
+                a.str("gen_ai.response.model", model);
             }
             if let Some(cfg) = &d.model_config {
-                for (key, attr) in MODEL_CONFIG_KEYS {
-                    if let Some(v) = cfg.get(*key) {
-                        a.push(kv_json(attr, v));
+                // One pass over the config (usually a few keys), then in the table's order.
+                let mut found = [None; MODEL_CONFIG_KEYS.len()];
+                for (k, v) in cfg {
+                    if let Some(i) = MODEL_CONFIG_KEYS.iter().position(|(key, _)| key == k) {
+                        found[i] = Some(v);
                     }
                 }
-                a.push(kv_str(
-                    "agent_trace.generation.model_config",
-                    Value::Object(cfg.clone()).to_string(),
-                ));
+                for ((_, attr), v) in MODEL_CONFIG_KEYS.iter().zip(found) {
+                    if let Some(v) = v {
+                        a.json(attr, v);
+                    }
+                }
+                a.json_map("agent_trace.generation.model_config", cfg);
             }
             usage_attrs(d.usage.as_ref(), a);
             if sensitive {
                 if let Some(input) = &d.input {
-                    a.push(kv_str("gen_ai.input.messages", input.to_string()));
+                    a.json_text("gen_ai.input.messages", input);
                 }
                 if let Some(output) = &d.output {
-                    a.push(kv_str("gen_ai.output.messages", output.to_string()));
+                    a.json_text("gen_ai.output.messages", output);
                 }
             }
-            let name = d
-                .model
-                .as_ref()
-                .map_or_else(|| "chat".to_owned(), |m| format!("chat {m}"));
-            (name, Client)
         }
         SpanData::Response(d) => {
-            a.push(kv_str("gen_ai.operation.name", "chat"));
+            a.str("gen_ai.operation.name", "chat");
             provider(a);
             if let Some(id) = &d.response_id {
-                a.push(kv_str("gen_ai.response.id", id.as_str()));
+                a.str("gen_ai.response.id", id);
             }
             usage_attrs(d.usage.as_ref(), a);
-            ("response".to_owned(), Client)
         }
         SpanData::Handoff(d) => {
-            let from = d.from_agent.as_deref();
-            let to = d.to_agent.as_deref();
-            if let Some(f) = from {
-                a.push(kv_str("agent_trace.handoff.from_agent", f));
+            if let Some(f) = &d.from_agent {
+                a.str("agent_trace.handoff.from_agent", f);
             }
-            if let Some(t) = to {
-                a.push(kv_str("agent_trace.handoff.to_agent", t));
+            if let Some(t) = &d.to_agent {
+                a.str("agent_trace.handoff.to_agent", t);
             }
-            let name = match (from, to) {
-                (Some(f), Some(t)) => format!("handoff {f} -> {t}"),
-                (None, Some(t)) => format!("handoff -> {t}"),
-                (Some(f), None) => format!("handoff {f} ->"),
-                (None, None) => "handoff".to_owned(),
-            };
-            (name, Internal)
         }
         SpanData::Custom(d) => {
             for (k, v) in &d.data {
-                a.push(kv_json(&format!("agent_trace.custom.{k}"), v));
+                a.json(&format!("agent_trace.custom.{k}"), v);
             }
-            let name = if d.name.is_empty() {
-                "custom".to_owned()
-            } else {
-                d.name.to_string()
-            };
-            (name, Internal)
         }
         SpanData::Guardrail(d) => {
-            a.push(kv_str("agent_trace.guardrail.name", d.name.as_ref()));
-            a.push(kv_bool("agent_trace.guardrail.triggered", d.triggered));
-            (format!("guardrail {}", d.name), Internal)
+            a.str("agent_trace.guardrail.name", &d.name);
+            a.bool("agent_trace.guardrail.triggered", d.triggered);
         }
         SpanData::Transcription(d) => {
             provider(a);
             model_attr(d.model.as_deref(), a);
             if sensitive {
                 if let Some(text) = &d.output {
-                    a.push(kv_str("agent_trace.transcription.output", text.as_str()));
+                    a.str("agent_trace.transcription.output", text);
                 }
             }
-            (with_model("transcription", d.model.as_deref()), Client)
         }
         SpanData::Speech(d) => {
             provider(a);
             model_attr(d.model.as_deref(), a);
             if let Some(first) = &d.first_content_at {
-                a.push(kv_str(
-                    "agent_trace.speech.first_content_at",
-                    first.as_str(),
-                ));
+                a.str("agent_trace.speech.first_content_at", first);
             }
             if sensitive {
                 if let Some(text) = &d.input {
-                    a.push(kv_str("agent_trace.speech.input", text.as_str()));
+                    a.str("agent_trace.speech.input", text);
                 }
             }
-            (with_model("speech", d.model.as_deref()), Client)
         }
-        SpanData::SpeechGroup(d) => {
-            if sensitive {
-                if let Some(text) = &d.input {
-                    a.push(kv_str("agent_trace.speech_group.input", text.as_str()));
-                }
+        SpanData::SpeechGroup(d) if sensitive => {
+            if let Some(text) = &d.input {
+                a.str("agent_trace.speech_group.input", text);
             }
-            ("speech_group".to_owned(), Internal)
         }
         SpanData::McpTools(d) => {
             if let Some(server) = &d.server {
-                a.push(kv_str("agent_trace.mcp.server", server.as_ref()));
+                a.str("agent_trace.mcp.server", server);
             }
             if let Some(tools) = &d.result {
-                a.push(kv_strs(
-                    "agent_trace.mcp.tools",
-                    tools.iter().map(String::as_str),
-                ));
+                a.strs("agent_trace.mcp.tools", tools.iter().map(String::as_str));
             }
-            (with_model("mcp_tools", d.server.as_deref()), Internal)
         }
-        // `SpanData` is non-exhaustive: a kind added later still exports, by its kind name.
-        #[allow(unreachable_patterns)]
-        other => (
-            other.name().unwrap_or(other.kind().as_str()).to_owned(),
-            Internal,
-        ),
+        // A speech group without sensitive data, or a kind added later: nothing more.
+        _ => {}
     }
 }
 
@@ -447,27 +437,29 @@ const MODEL_CONFIG_KEYS: &[(&str, &str)] = &[
     ("seed", "gen_ai.request.seed"),
 ];
 
-fn with_model(prefix: &str, model: Option<&str>) -> String {
-    model.map_or_else(|| prefix.to_owned(), |m| format!("{prefix} {m}"))
-}
-
-fn model_attr(model: Option<&str>, a: &mut Vec<KeyValue>) {
-    if let Some(m) = model {
-        a.push(kv_str("gen_ai.request.model", m));
+fn provider_attr(config: &MappingConfig, a: &mut impl Attrs) {
+    if let Some(p) = &config.provider_name {
+        a.str("gen_ai.provider.name", p);
     }
 }
 
-fn usage_attrs(usage: Option<&Usage>, a: &mut Vec<KeyValue>) {
+fn model_attr(model: Option<&str>, a: &mut impl Attrs) {
+    if let Some(m) = model {
+        a.str("gen_ai.request.model", m);
+    }
+}
+
+fn usage_attrs(usage: Option<&Usage>, a: &mut impl Attrs) {
     let Some(u) = usage else { return };
-    a.push(kv_int("gen_ai.usage.input_tokens", u.input_tokens));
-    a.push(kv_int("gen_ai.usage.output_tokens", u.output_tokens));
+    a.int("gen_ai.usage.input_tokens", u.input_tokens);
+    a.int("gen_ai.usage.output_tokens", u.output_tokens);
     let cached = u
         .details
         .get("input_tokens_details")
         .and_then(|d| d.get("cached_tokens"))
         .and_then(Value::as_u64);
     if let Some(c) = cached {
-        a.push(kv_int("gen_ai.usage.cache_read.input_tokens", c));
+        a.int("gen_ai.usage.cache_read.input_tokens", c);
     }
 }
 
