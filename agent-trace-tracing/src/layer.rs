@@ -13,7 +13,7 @@ use tracing_subscriber::layer::Context as LayerContext;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
 
-use crate::apply::{apply, find_rule, initial_data, Policy, Values};
+use crate::apply::{find_rule, initial_data, Apply, Policy, Values};
 use crate::rules::{Rule, Rules};
 
 /// The target of the SDK's own diagnostics, and of nothing the bridge turns into spans.
@@ -28,6 +28,9 @@ thread_local! {
     /// The agent-trace positions of the bridged `tracing` spans entered on this thread,
     /// innermost last.
     static ENTERED: RefCell<Vec<(Id, ContextGuard)>> = const { RefCell::new(Vec::new()) };
+    /// How many entries [`ENTERED`] has: a plain load (no destructor to register) tells
+    /// `on_exit` of a span that was never bridged there is nothing to restore.
+    static ENTERED_DEPTH: Cell<usize> = const { Cell::new(0) };
 }
 
 /// Bridged `tracing` spans alive in the process (all layers): while there are none, the
@@ -54,15 +57,17 @@ fn is_busy() -> bool {
     BUSY.with(Cell::get)
 }
 
-/// What the bridge keeps in a `tracing` span's extensions.
+/// What the bridge keeps in a `tracing` span's extensions: one value, inserted once when the
+/// span opens, ended in place when it closes (the registry frees it with the span's slot).
 struct Bridged {
+    /// The agent-trace span; the position under it is made current while the `tracing` span
+    /// is entered.
     span: Span,
-    /// The position under `span`, made current while the `tracing` span is entered.
-    context: Context,
-    /// The trace this span started (root switch), ended after the span.
-    trace: Option<Trace>,
+    /// The trace this span started (root switch), ended after the span. Boxed: rare, and
+    /// the value is moved into the registry's extensions.
+    trace: Option<Box<Trace>>,
     /// The rule that typed it (an index into the layer's rules).
-    rule: Option<usize>,
+    rule: Option<u32>,
     /// Events seen inside it.
     events: u64,
 }
@@ -127,32 +132,37 @@ impl AgentTraceLayer {
         }
     }
 
-    /// The position a new `tracing` span's agent-trace span goes under, `None` if it is outside
-    /// any trace.
-    fn parent_position<S>(&self, attrs: &Attributes<'_>, ctx: &LayerContext<'_, S>) -> Parent
+    /// The position a new `tracing` span's agent-trace span goes under; `trace_here` tells
+    /// whether an agent-trace trace is current.
+    fn parent_position<S>(
+        &self,
+        attrs: &Attributes<'_>,
+        ctx: &LayerContext<'_, S>,
+        trace_here: bool,
+    ) -> Parent
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
-        let here = || {
-            if current_span().trace_id().is_some() {
-                Parent::At(Context::current())
-            } else {
-                Parent::None
-            }
+        let here = if trace_here {
+            Parent::Here
+        } else {
+            Parent::None
         };
         if attrs.is_contextual() {
-            return here();
+            return here;
         }
         match attrs.parent() {
             // `parent: None`: a root for `tracing`, but inside a trace it still belongs to it
             // (rig opens its `invoke_agent` span so when no `tracing` span is current).
-            None => here(),
+            None => here,
             // `parent: Span::current()` (rig's chat spans): the current agent-trace position
             // is that span's or one nested in it.
-            Some(p) if ctx.current_span().id() == Some(p) => here(),
+            Some(p) if ctx.current_span().id() == Some(p) => here,
+            // No bridged span anywhere: the parent is not one.
+            Some(_) if none_live() => Parent::None,
             Some(p) => match ctx.span(p) {
                 Some(parent) => match parent.extensions().get::<Bridged>() {
-                    Some(b) => Parent::At(b.context.clone()),
+                    Some(b) => Parent::At(b.span.context()),
                     None => Parent::None,
                 },
                 None => Parent::None,
@@ -160,15 +170,22 @@ impl AgentTraceLayer {
         }
     }
 
-    fn rule(&self, index: Option<usize>) -> Option<&Rule> {
-        index.and_then(|i| self.rules.rules.get(i))
+    fn rule(&self, index: Option<u32>) -> Option<&Rule> {
+        index.and_then(|i| self.rules.rules.get(i as usize))
     }
 
     /// Starts a trace for a root GenAI span (root switch on).
-    fn start_trace(&self, rule: &Rule, values: &Values, span_name: &'static str) -> Option<Trace> {
+    fn start_trace(
+        &self,
+        rule: &Rule,
+        attrs: &Attributes<'_>,
+        span_name: &'static str,
+    ) -> Option<Trace> {
         if !rule.starts_trace {
             return None;
         }
+        let mut values = Values::default();
+        attrs.record(&mut values);
         let provider = match &self.provider {
             Some(p) => p.clone(),
             None => agent_trace::global_provider()?,
@@ -186,7 +203,11 @@ impl AgentTraceLayer {
 }
 
 enum Parent {
+    /// The current agent-trace position.
+    Here,
+    /// Under a bridged `tracing` span given as explicit parent.
     At(Context),
+    /// Outside any trace.
     None,
 }
 
@@ -313,6 +334,12 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: LayerContext<'_, S>) {
+        // Outside any trace with the root switch off, a contextual span costs this one
+        // thread-local read.
+        let trace_here = current_span().trace_id().is_some();
+        if !trace_here && !self.root_traces && attrs.is_contextual() {
+            return;
+        }
         if is_busy() {
             return;
         }
@@ -320,46 +347,55 @@ where
         if meta.target().starts_with(DIAGNOSTICS_TARGET) {
             return;
         }
-        let parent = self.parent_position(attrs, &ctx);
+        let parent = self.parent_position(attrs, &ctx, trace_here);
         if matches!(parent, Parent::None) && !self.root_traces {
-            return; // the cheap path: outside any trace
+            return; // outside any trace
         }
-        let mut values = Values::default();
-        attrs.record(&mut values);
-        let rule_index = find_rule(&self.rules, meta.name(), meta.target(), &values);
-        let rule = self.rule(rule_index);
-        let (at, trace) = match parent {
-            Parent::At(cx) => (cx, None),
+        let rule_index = find_rule(&self.rules, meta, |v| attrs.record(v));
+        let rule = rule_index.and_then(|i| self.rules.rules.get(i));
+        let data: SpanData = initial_data(rule, meta.name());
+        let (mut span, trace) = match parent {
+            Parent::Here => (busy(|| Span::new(data)), None),
+            Parent::At(cx) => (busy(|| Span::with_parent(cx, data)), None),
             Parent::None => {
                 let Some(rule) = rule else { return };
-                let Some(trace) = self.start_trace(rule, &values, meta.name()) else {
+                let Some(trace) = self.start_trace(rule, attrs, meta.name()) else {
                     return;
                 };
-                (trace.context(), Some(trace))
+                let span = busy(|| Span::with_parent(trace.context(), data));
+                (span, Some(Box::new(trace)))
             }
         };
-        let data: SpanData = initial_data(rule, meta.name());
-        let mut span = busy(|| Span::with_parent(at, data));
         if !span.is_recording() {
+            if let Some(trace) = trace {
+                busy(|| drop(trace));
+            }
             return;
         }
-        span.record_mut(|r| apply(r, rule, &self.rules, self.policy, values));
-        let context = span.context();
-        if let Some(s) = ctx.span(id) {
-            LIVE.fetch_add(1, Ordering::Relaxed);
-            let replaced = s.extensions_mut().replace(Bridged {
-                span,
-                context,
-                trace,
-                rule: rule_index,
-                events: 0,
-            });
-            // A second bridge layer on the same registry: the later one wins, the earlier
-            // span ends here (`insert` would panic).
-            if let Some(old) = replaced {
-                LIVE.fetch_sub(1, Ordering::Relaxed);
-                busy(|| drop(old));
-            }
+        span.record_mut(|record| {
+            attrs.record(&mut Apply {
+                record,
+                rule,
+                rules: &self.rules,
+                policy: self.policy,
+            })
+        });
+        let Some(s) = ctx.span(id) else {
+            busy(|| drop((span, trace)));
+            return;
+        };
+        LIVE.fetch_add(1, Ordering::Relaxed);
+        let replaced = s.extensions_mut().replace(Bridged {
+            span,
+            trace,
+            rule: rule_index.map(|i| i as u32),
+            events: 0,
+        });
+        // A second bridge layer on the same registry: the later one wins, the earlier span
+        // ends here (`insert` would panic).
+        if let Some(old) = replaced {
+            LIVE.fetch_sub(1, Ordering::Relaxed);
+            busy(|| drop(old));
         }
     }
 
@@ -372,11 +408,15 @@ where
         let Some(b) = ext.get_mut::<Bridged>() else {
             return;
         };
-        let mut v = Values::default();
-        values.record(&mut v);
         let rule = self.rule(b.rule);
-        b.span
-            .record_mut(|r| apply(r, rule, &self.rules, self.policy, v));
+        b.span.record_mut(|record| {
+            values.record(&mut Apply {
+                record,
+                rule,
+                rules: &self.rules,
+                policy: self.policy,
+            })
+        });
     }
 
     fn on_follows_from(&self, id: &Id, follows: &Id, ctx: LayerContext<'_, S>) {
@@ -404,18 +444,25 @@ where
         }
         let Some(s) = ctx.span(id) else { return };
         let cx = match s.extensions().get::<Bridged>() {
-            Some(b) => b.context.clone(),
+            Some(b) => b.span.context(),
             None => return,
         };
+        drop(s);
         let guard = cx.attach();
         ENTERED.with(|e| e.borrow_mut().push((id.clone(), guard)));
+        ENTERED_DEPTH.with(|d| d.set(d.get() + 1));
     }
 
     fn on_exit(&self, id: &Id, _ctx: LayerContext<'_, S>) {
+        if ENTERED_DEPTH.with(Cell::get) == 0 {
+            return;
+        }
         let guard = ENTERED.with(|e| {
             let mut e = e.borrow_mut();
             let at = e.iter().rposition(|(i, _)| i == id)?;
-            Some(e.remove(at).1)
+            let (_, guard) = e.remove(at);
+            ENTERED_DEPTH.with(|d| d.set(e.len()));
+            Some(guard)
         });
         // Dropped outside the borrow: restoring a position can release a provider.
         drop(guard);
@@ -471,10 +518,10 @@ where
             return;
         }
         let Some(s) = ctx.span(&id) else { return };
-        let Some(mut b) = s.extensions_mut().remove::<Bridged>() else {
+        let mut ext = s.extensions_mut();
+        let Some(b) = ext.get_mut::<Bridged>() else {
             return;
         };
-        drop(s);
         LIVE.fetch_sub(1, Ordering::Relaxed);
         let events = b.events;
         if events > 0 {
@@ -485,16 +532,12 @@ where
                 }
             });
         }
-        let Bridged {
-            span,
-            context,
-            trace,
-            ..
-        } = b;
+        // Ended in place (no copy of the record on the way to the processors); the emptied
+        // value is freed with the span's slot. Nothing else can reach this span's extensions
+        // now: it has no handle left, and the processors run with the bridge switched off.
         busy(|| {
-            span.end();
-            drop(context);
-            drop(trace);
+            b.span = Span::none();
+            b.trace = None;
         });
     }
 }
