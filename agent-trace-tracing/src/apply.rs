@@ -45,10 +45,42 @@ fn condition_text_holds(wanted: &[crate::rules::Text], text: &str) -> bool {
     wanted.is_empty() || wanted.iter().any(|w| w == text)
 }
 
+/// The rules' condition fields, numbered once when the layer is built: rules that test the
+/// same field (the GenAI rules all test `gen_ai.operation.name`) share one number, so a span's
+/// values are compared with each distinct field name once.
+#[derive(Debug, Default)]
+pub(crate) struct ConditionFields {
+    names: Vec<crate::rules::Text>,
+    /// Per rule, the number of its condition field.
+    of_rule: Vec<Option<usize>>,
+}
+
+impl ConditionFields {
+    pub(crate) fn new(rules: &Rules) -> ConditionFields {
+        let mut names: Vec<crate::rules::Text> = Vec::new();
+        let of_rule = rules
+            .rules
+            .iter()
+            .map(|r| {
+                let (field, _) = r.field.as_ref()?;
+                Some(match names.iter().position(|n| n == field) {
+                    Some(c) => c,
+                    None => {
+                        names.push(field.clone());
+                        names.len() - 1
+                    }
+                })
+            })
+            .collect();
+        ConditionFields { names, of_rule }
+    }
+}
+
 /// The field conditions of the rules, decided in one pass over a span's values without
 /// building them: per rule, 0 = field not seen (yet), 1 = holds, 2 = does not.
 struct Conditions<'a> {
     rules: &'a [Rule],
+    fields: &'a ConditionFields,
     state: SmallVec<[u8; 16]>,
 }
 
@@ -57,14 +89,17 @@ impl Conditions<'_> {
     /// value's text only when a rule looks at it.
     fn see(&mut self, field: &Field, text: impl Fn() -> String, str_value: Option<&str>) {
         let name = field.name();
+        let Some(c) = self.fields.names.iter().position(|n| n == name) else {
+            return;
+        };
         let mut built: Option<String> = None;
         for (i, rule) in self.rules.iter().enumerate() {
-            let Some((cond, wanted)) = &rule.field else {
-                continue;
-            };
-            if self.state[i] != 0 || cond != name {
+            if self.fields.of_rule[i] != Some(c) || self.state[i] != 0 {
                 continue;
             }
+            let Some((_, wanted)) = &rule.field else {
+                continue;
+            };
             let holds = match str_value {
                 Some(s) => condition_text_holds(wanted, s),
                 None if wanted.is_empty() => true,
@@ -102,28 +137,39 @@ impl Visit for Conditions<'_> {
 /// callsite's fields).
 pub(crate) fn find_rule(
     rules: &Rules,
+    fields: &ConditionFields,
     meta: &tracing_core::Metadata<'_>,
     record: impl FnOnce(&mut dyn Visit),
 ) -> Option<usize> {
     let (name, target) = (meta.name(), meta.target());
+    // Per condition field: 0 = not looked up, 1 = the callsite declares it, 2 = it does not.
+    let mut declared: SmallVec<[u8; 4]> = smallvec::smallvec![0; fields.names.len()];
     let mut record = Some(record);
     let mut conditions: Option<Conditions<'_>> = None;
     for (i, rule) in rules.rules.iter().enumerate() {
         if !rule.matches_callsite(name, target) {
             continue;
         }
-        let Some((field, _)) = &rule.field else {
+        let Some(c) = fields.of_rule[i] else {
             return Some(i);
         };
         // A field the callsite does not declare cannot be set: the common case of spans that
         // are not GenAI spans, decided without visiting their values.
-        if meta.fields().field(field.as_ref()).is_none() {
+        if declared[c] == 0 {
+            declared[c] = if meta.fields().field(fields.names[c].as_ref()).is_some() {
+                1
+            } else {
+                2
+            };
+        }
+        if declared[c] == 2 {
             continue;
         }
         // The values are visited once, deciding every rule's condition.
         let c = conditions.get_or_insert_with(|| {
             let mut c = Conditions {
                 rules: &rules.rules,
+                fields,
                 state: smallvec::smallvec![0; rules.rules.len()],
             };
             if let Some(record) = record.take() {

@@ -13,7 +13,8 @@ use tracing_subscriber::layer::Context as LayerContext;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
 
-use crate::apply::{find_rule, initial_data, Apply, Policy, Values};
+use crate::apply::{find_rule, initial_data, Apply, ConditionFields, Policy, Values};
+pub use crate::builder::AgentTraceLayerBuilder;
 use crate::rules::{Rule, Rules};
 
 /// The target of the SDK's own diagnostics, and of nothing the bridge turns into spans.
@@ -81,11 +82,12 @@ struct Bridged {
 /// # drop(subscriber);
 /// ```
 pub struct AgentTraceLayer {
-    rules: Rules,
-    policy: Policy,
-    root_traces: bool,
-    provider: Option<TracerProvider>,
-    event_level: Level,
+    pub(crate) rules: Rules,
+    pub(crate) conditions: ConditionFields,
+    pub(crate) policy: Policy,
+    pub(crate) root_traces: bool,
+    pub(crate) provider: Option<TracerProvider>,
+    pub(crate) event_level: Level,
 }
 
 impl std::fmt::Debug for AgentTraceLayer {
@@ -122,14 +124,7 @@ impl AgentTraceLayer {
     /// # drop(layer);
     /// ```
     pub fn builder() -> AgentTraceLayerBuilder {
-        AgentTraceLayerBuilder {
-            own: Rules::new(),
-            defaults: Some(Rules::genai()),
-            sensitive: false,
-            root_traces: false,
-            provider: None,
-            event_level: Level::INFO,
-        }
+        AgentTraceLayerBuilder::new()
     }
 
     /// The position a new `tracing` span's agent-trace span goes under; `trace_here` tells
@@ -211,131 +206,16 @@ enum Parent {
     None,
 }
 
-/// Builds an [`AgentTraceLayer`]; see [`AgentTraceLayer::builder`].
-#[derive(Debug)]
-pub struct AgentTraceLayerBuilder {
-    own: Rules,
-    defaults: Option<Rules>,
-    sensitive: bool,
-    root_traces: bool,
-    provider: Option<TracerProvider>,
-    event_level: Level,
-}
-
-impl AgentTraceLayerBuilder {
-    /// Adds a rule, tried before the default GenAI rules (and after rules added earlier).
-    ///
-    /// ```
-    /// use agent_trace_tracing::{AgentTraceLayer, Rule, Slot};
-    /// let layer = AgentTraceLayer::builder()
-    ///     .rule(Rule::named("tool.call").kind(agent_trace::SpanKind::Function).field("tool", Slot::Name))
-    ///     .build();
-    /// # drop(layer);
-    /// ```
-    pub fn rule(mut self, rule: Rule) -> Self {
-        self.own = self.own.rule(rule);
-        self
-    }
-
-    /// Replaces the whole rule set, the GenAI defaults included (add them back with
-    /// `Rules::new().rule(..).extend(Rules::genai())`).
-    ///
-    /// ```
-    /// let layer = agent_trace_tracing::AgentTraceLayer::builder()
-    ///     .rules(agent_trace_tracing::Rules::new())
-    ///     .build();
-    /// # drop(layer);
-    /// ```
-    pub fn rules(mut self, rules: Rules) -> Self {
-        self.own = rules;
-        self.defaults = None;
-        self
-    }
-
-    /// Whether content (messages, prompts, tool arguments and results, the text of error
-    /// events) is copied into spans (default `false`). Off, content slots are dropped,
-    /// sensitive fields are kept out of custom spans' data and event text never reaches a span.
-    /// Both switches must be on for content to be recorded: this one, and the provider's
-    /// [`include_sensitive_data`](agent_trace::TracerProviderBuilder::include_sensitive_data)
-    /// (also off by default, and overridden by `AGENT_TRACE_INCLUDE_SENSITIVE_DATA`).
-    ///
-    /// ```
-    /// let layer = agent_trace_tracing::AgentTraceLayer::builder().include_sensitive_data(true).build();
-    /// # drop(layer);
-    /// ```
-    pub fn include_sensitive_data(mut self, on: bool) -> Self {
-        self.sensitive = on;
-        self
-    }
-
-    /// Whether a `tracing` span matched by a rule that [`starts_trace`](Rule::starts_trace)
-    /// (the GenAI rules do) starts a new trace when no agent-trace trace is current (default
-    /// `false`): with it, code using rig alone is traced by adding the layer and a provider.
-    /// Off, `tracing` spans outside a trace cost one thread-local read each.
-    ///
-    /// ```
-    /// let layer = agent_trace_tracing::AgentTraceLayer::builder().root_traces(true).build();
-    /// # drop(layer);
-    /// ```
-    pub fn root_traces(mut self, on: bool) -> Self {
-        self.root_traces = on;
-        self
-    }
-
-    /// The provider root traces start on (default: the global provider at the time).
-    ///
-    /// ```
-    /// let provider = agent_trace::TracerProvider::builder().build();
-    /// let layer = agent_trace_tracing::AgentTraceLayer::builder().provider(&provider).build();
-    /// # drop(layer);
-    /// ```
-    pub fn provider(mut self, provider: &TracerProvider) -> Self {
-        self.provider = Some(provider.clone());
-        self
-    }
-
-    /// The most verbose level of events that are counted on their span (default `INFO`);
-    /// `ERROR` events always mark their span failed.
-    ///
-    /// ```
-    /// let layer = agent_trace_tracing::AgentTraceLayer::builder().event_level(tracing::Level::DEBUG).build();
-    /// # drop(layer);
-    /// ```
-    pub fn event_level(mut self, level: Level) -> Self {
-        self.event_level = level;
-        self
-    }
-
-    /// The layer.
-    ///
-    /// ```
-    /// let layer = agent_trace_tracing::AgentTraceLayer::builder().build();
-    /// # drop(layer);
-    /// ```
-    pub fn build(self) -> AgentTraceLayer {
-        let rules = match self.defaults {
-            Some(defaults) => self.own.extend(defaults),
-            None => self.own,
-        };
-        AgentTraceLayer {
-            rules,
-            policy: Policy {
-                sensitive: self.sensitive,
-            },
-            root_traces: self.root_traces,
-            provider: self.provider,
-            event_level: self.event_level,
-        }
-    }
-}
-
-impl<S> Layer<S> for AgentTraceLayer
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-{
-    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: LayerContext<'_, S>) {
-        // Outside any trace with the root switch off, a contextual span costs this one
-        // thread-local read.
+/// The bodies of the layer's callbacks, out of line: the [`Layer`] methods below are inlined
+/// into the subscriber and return after one check when the span cannot be a bridged one.
+impl AgentTraceLayer {
+    #[inline(never)]
+    fn on_new_span_slow<S: Subscriber + for<'a> LookupSpan<'a>>(
+        &self,
+        attrs: &Attributes<'_>,
+        id: &Id,
+        ctx: LayerContext<'_, S>,
+    ) {
         let trace_here = current_span().trace_id().is_some();
         if !trace_here && !self.root_traces && attrs.is_contextual() {
             return;
@@ -351,7 +231,7 @@ where
         if matches!(parent, Parent::None) && !self.root_traces {
             return; // outside any trace
         }
-        let rule_index = find_rule(&self.rules, meta, |v| attrs.record(v));
+        let rule_index = find_rule(&self.rules, &self.conditions, meta, |v| attrs.record(v));
         let rule = rule_index.and_then(|i| self.rules.rules.get(i));
         let data: SpanData = initial_data(rule, meta.name());
         let (mut span, trace) = match parent {
@@ -399,7 +279,13 @@ where
         }
     }
 
-    fn on_record(&self, id: &Id, values: &Values_<'_>, ctx: LayerContext<'_, S>) {
+    #[inline(never)]
+    fn on_record_slow<S: Subscriber + for<'a> LookupSpan<'a>>(
+        &self,
+        id: &Id,
+        values: &Values_<'_>,
+        ctx: LayerContext<'_, S>,
+    ) {
         if none_live() || is_busy() {
             return;
         }
@@ -419,26 +305,12 @@ where
         });
     }
 
-    fn on_follows_from(&self, id: &Id, follows: &Id, ctx: LayerContext<'_, S>) {
-        // A link to a span already closed (or never bridged) cannot be resolved: ignored.
-        if none_live() {
-            return;
-        }
-        let Some(target) = ctx.span(follows).and_then(|f| {
-            let ext = f.extensions();
-            let b = ext.get::<Bridged>()?;
-            Some(SpanLink::new(b.span.trace_id()?, b.span.id()?))
-        }) else {
-            return;
-        };
-        if let Some(s) = ctx.span(id) {
-            if let Some(b) = s.extensions_mut().get_mut::<Bridged>() {
-                b.span.record_mut(|r| r.links.push(target));
-            }
-        }
-    }
-
-    fn on_enter(&self, id: &Id, ctx: LayerContext<'_, S>) {
+    #[inline(never)]
+    fn on_enter_slow<S: Subscriber + for<'a> LookupSpan<'a>>(
+        &self,
+        id: &Id,
+        ctx: LayerContext<'_, S>,
+    ) {
         if none_live() {
             return;
         }
@@ -453,14 +325,24 @@ where
         ENTERED_DEPTH.with(|d| d.set(d.get() + 1));
     }
 
-    fn on_exit(&self, id: &Id, _ctx: LayerContext<'_, S>) {
+    #[inline(never)]
+    fn on_exit_slow<S: Subscriber + for<'a> LookupSpan<'a>>(
+        &self,
+        id: &Id,
+        _ctx: LayerContext<'_, S>,
+    ) {
         if ENTERED_DEPTH.with(Cell::get) == 0 {
             return;
         }
         let guard = ENTERED.with(|e| {
             let mut e = e.borrow_mut();
             let at = e.iter().rposition(|(i, _)| i == id)?;
-            let (_, guard) = e.remove(at);
+            // Usually the innermost.
+            let (_, guard) = if at + 1 == e.len() {
+                e.pop()?
+            } else {
+                e.remove(at)
+            };
             ENTERED_DEPTH.with(|d| d.set(e.len()));
             Some(guard)
         });
@@ -468,7 +350,12 @@ where
         drop(guard);
     }
 
-    fn on_event(&self, event: &Event<'_>, ctx: LayerContext<'_, S>) {
+    #[inline(never)]
+    fn on_event_slow<S: Subscriber + for<'a> LookupSpan<'a>>(
+        &self,
+        event: &Event<'_>,
+        ctx: LayerContext<'_, S>,
+    ) {
         if none_live() || is_busy() {
             return;
         }
@@ -513,7 +400,12 @@ where
         }
     }
 
-    fn on_close(&self, id: Id, ctx: LayerContext<'_, S>) {
+    #[inline(never)]
+    fn on_close_slow<S: Subscriber + for<'a> LookupSpan<'a>>(
+        &self,
+        id: Id,
+        ctx: LayerContext<'_, S>,
+    ) {
         if none_live() {
             return;
         }
@@ -539,5 +431,79 @@ where
             b.span = Span::none();
             b.trace = None;
         });
+    }
+}
+
+impl<S> Layer<S> for AgentTraceLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    #[inline]
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: LayerContext<'_, S>) {
+        // Outside any trace with the root switch off, a contextual span costs this one
+        // thread-local read.
+        if !self.root_traces && attrs.is_contextual() && current_span().trace_id().is_none() {
+            return;
+        }
+        self.on_new_span_slow(attrs, id, ctx);
+    }
+
+    #[inline]
+    fn on_record(&self, id: &Id, values: &Values_<'_>, ctx: LayerContext<'_, S>) {
+        if none_live() {
+            return;
+        }
+        self.on_record_slow(id, values, ctx);
+    }
+
+    fn on_follows_from(&self, id: &Id, follows: &Id, ctx: LayerContext<'_, S>) {
+        // A link to a span already closed (or never bridged) cannot be resolved: ignored.
+        if none_live() {
+            return;
+        }
+        let Some(target) = ctx.span(follows).and_then(|f| {
+            let ext = f.extensions();
+            let b = ext.get::<Bridged>()?;
+            Some(SpanLink::new(b.span.trace_id()?, b.span.id()?))
+        }) else {
+            return;
+        };
+        if let Some(s) = ctx.span(id) {
+            if let Some(b) = s.extensions_mut().get_mut::<Bridged>() {
+                b.span.record_mut(|r| r.links.push(target));
+            }
+        }
+    }
+
+    #[inline]
+    fn on_enter(&self, id: &Id, ctx: LayerContext<'_, S>) {
+        if none_live() {
+            return;
+        }
+        self.on_enter_slow(id, ctx);
+    }
+
+    #[inline]
+    fn on_exit(&self, id: &Id, ctx: LayerContext<'_, S>) {
+        if ENTERED_DEPTH.with(Cell::get) == 0 {
+            return;
+        }
+        self.on_exit_slow(id, ctx);
+    }
+
+    #[inline]
+    fn on_event(&self, event: &Event<'_>, ctx: LayerContext<'_, S>) {
+        if none_live() {
+            return;
+        }
+        self.on_event_slow(event, ctx);
+    }
+
+    #[inline]
+    fn on_close(&self, id: Id, ctx: LayerContext<'_, S>) {
+        if none_live() {
+            return;
+        }
+        self.on_close_slow(id, ctx);
     }
 }

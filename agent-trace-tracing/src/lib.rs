@@ -143,6 +143,7 @@
 )]
 
 mod apply;
+mod builder;
 mod diagnostics;
 mod layer;
 mod rules;
