@@ -142,8 +142,9 @@ pub(crate) fn find_rule(
     record: impl FnOnce(&mut dyn Visit),
 ) -> Option<usize> {
     let (name, target) = (meta.name(), meta.target());
-    // Per condition field: 0 = not looked up, 1 = the callsite declares it, 2 = it does not.
-    let mut declared: SmallVec<[u8; 4]> = smallvec::smallvec![0; fields.names.len()];
+    // Per condition field (two bits each, the first 32 fields): 0 = not looked up yet, 1 = the
+    // callsite declares it, 2 = it does not.
+    let mut declared: u64 = 0;
     let mut record = Some(record);
     let mut conditions: Option<Conditions<'_>> = None;
     for (i, rule) in rules.rules.iter().enumerate() {
@@ -155,14 +156,19 @@ pub(crate) fn find_rule(
         };
         // A field the callsite does not declare cannot be set: the common case of spans that
         // are not GenAI spans, decided without visiting their values.
-        if declared[c] == 0 {
-            declared[c] = if meta.fields().field(fields.names[c].as_ref()).is_some() {
+        let shift = 2 * c.min(31) as u32;
+        let mut known = if c < 32 { (declared >> shift) & 3 } else { 0 };
+        if known == 0 {
+            known = if meta.fields().field(fields.names[c].as_ref()).is_some() {
                 1
             } else {
                 2
             };
+            if c < 32 {
+                declared |= known << shift;
+            }
         }
-        if declared[c] == 2 {
+        if known == 2 {
             continue;
         }
         // The values are visited once, deciding every rule's condition.

@@ -80,7 +80,7 @@ impl AgentTraceLayerBuilder {
     /// Whether a `tracing` span matched by a rule that [`starts_trace`](Rule::starts_trace)
     /// (the GenAI rules do) starts a new trace when no agent-trace trace is current (default
     /// `false`): with it, code using rig alone is traced by adding the layer and a provider.
-    /// Off, `tracing` spans outside a trace cost one thread-local read each.
+    /// Off, `tracing` spans outside a trace cost one check per callback.
     ///
     /// ```
     /// let layer = agent_trace_tracing::AgentTraceLayer::builder().root_traces(true).build();
