@@ -424,12 +424,16 @@ impl AgentTraceLayer {
                 }
             });
         }
-        // Ended in place (no copy of the record on the way to the processors); the emptied
-        // value is freed with the span's slot. Nothing else can reach this span's extensions
-        // now: it has no handle left, and the processors run with the bridge switched off.
+        // Taken out (the emptied value is freed with the span's slot) and ended after the
+        // span's lock is released: a `follows_from` naming this span's id on another thread
+        // never waits for the processors.
+        let span = std::mem::replace(&mut b.span, Span::none());
+        let trace = b.trace.take();
+        drop(ext);
+        drop(s);
         busy(|| {
-            b.span = Span::none();
-            b.trace = None;
+            drop(span);
+            drop(trace);
         });
     }
 }
