@@ -59,7 +59,8 @@ fn is_busy() -> bool {
 }
 
 /// What the bridge keeps in a `tracing` span's extensions: one value, inserted once when the
-/// span opens, ended in place when it closes (the registry frees it with the span's slot).
+/// span opens; its span is taken out and ended when the span closes (the registry frees the
+/// emptied value with the span's slot).
 struct Bridged {
     /// The agent-trace span; the position under it is made current while the `tracing` span
     /// is entered.
