@@ -41,28 +41,153 @@ impl Visit for Values {
     }
 }
 
-/// Whether `values` meet the rule's field condition.
-pub(crate) fn field_condition_holds(rule: &Rule, values: &Values) -> bool {
-    let Some((field, wanted)) = &rule.field else {
-        return true;
-    };
-    match values.get(field) {
-        None => false,
-        Some(_) if wanted.is_empty() => true,
-        Some(Value::String(s)) => wanted.iter().any(|w| w == s),
-        Some(other) => {
-            let text = other.to_string();
-            wanted.iter().any(|w| *w == text)
+fn condition_text_holds(wanted: &[crate::rules::Text], text: &str) -> bool {
+    wanted.is_empty() || wanted.iter().any(|w| w == text)
+}
+
+/// The rules' condition fields, numbered once when the layer is built: rules that test the
+/// same field (the GenAI rules all test `gen_ai.operation.name`) share one number, so a span's
+/// values are compared with each distinct field name once.
+#[derive(Debug, Default)]
+pub(crate) struct ConditionFields {
+    names: Vec<crate::rules::Text>,
+    /// Per rule, the number of its condition field.
+    of_rule: Vec<Option<usize>>,
+}
+
+impl ConditionFields {
+    pub(crate) fn new(rules: &Rules) -> ConditionFields {
+        let mut names: Vec<crate::rules::Text> = Vec::new();
+        let of_rule = rules
+            .rules
+            .iter()
+            .map(|r| {
+                let (field, _) = r.field.as_ref()?;
+                Some(match names.iter().position(|n| n == field) {
+                    Some(c) => c,
+                    None => {
+                        names.push(field.clone());
+                        names.len() - 1
+                    }
+                })
+            })
+            .collect();
+        ConditionFields { names, of_rule }
+    }
+}
+
+/// The field conditions of the rules, decided in one pass over a span's values without
+/// building them: per rule, 0 = field not seen (yet), 1 = holds, 2 = does not.
+struct Conditions<'a> {
+    rules: &'a [Rule],
+    fields: &'a ConditionFields,
+    state: SmallVec<[u8; 16]>,
+}
+
+impl Conditions<'_> {
+    /// Decides the conditions on `field` (the first value of a field counts), building the
+    /// value's text only when a rule looks at it.
+    fn see(&mut self, field: &Field, text: impl Fn() -> String, str_value: Option<&str>) {
+        let name = field.name();
+        let Some(c) = self.fields.names.iter().position(|n| n == name) else {
+            return;
+        };
+        let mut built: Option<String> = None;
+        for (i, rule) in self.rules.iter().enumerate() {
+            if self.fields.of_rule[i] != Some(c) || self.state[i] != 0 {
+                continue;
+            }
+            let Some((_, wanted)) = &rule.field else {
+                continue;
+            };
+            let holds = match str_value {
+                Some(s) => condition_text_holds(wanted, s),
+                None if wanted.is_empty() => true,
+                None => condition_text_holds(wanted, built.get_or_insert_with(&text)),
+            };
+            self.state[i] = if holds { 1 } else { 2 };
         }
     }
 }
 
-/// The index of the first rule matching a span, by its name, target and creation values.
-pub(crate) fn find_rule(rules: &Rules, name: &str, target: &str, values: &Values) -> Option<usize> {
-    rules
-        .rules
-        .iter()
-        .position(|r| r.matches_callsite(name, target) && field_condition_holds(r, values))
+impl Visit for Conditions<'_> {
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.see(field, || Value::from(value).to_string(), None);
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.see(field, || Value::from(value).to_string(), None);
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.see(field, || Value::from(value).to_string(), None);
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.see(field, || Value::from(value).to_string(), None);
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.see(field, String::new, Some(value));
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        // Debug text is compared as it is; other values as their JSON text.
+        self.see(field, || format!("{value:?}"), None);
+    }
+}
+
+/// The index of the first rule matching a span, by its callsite and creation values
+/// (`record` visits them: at most once, and only when a rule's condition field is one of the
+/// callsite's fields).
+pub(crate) fn find_rule(
+    rules: &Rules,
+    fields: &ConditionFields,
+    meta: &tracing_core::Metadata<'_>,
+    record: impl FnOnce(&mut dyn Visit),
+) -> Option<usize> {
+    let (name, target) = (meta.name(), meta.target());
+    // Per condition field (two bits each, the first 32 fields): 0 = not looked up yet, 1 = the
+    // callsite declares it, 2 = it does not.
+    let mut declared: u64 = 0;
+    let mut record = Some(record);
+    let mut conditions: Option<Conditions<'_>> = None;
+    for (i, rule) in rules.rules.iter().enumerate() {
+        if !rule.matches_callsite(name, target) {
+            continue;
+        }
+        let Some(c) = fields.of_rule[i] else {
+            return Some(i);
+        };
+        // A field the callsite does not declare cannot be set: the common case of spans that
+        // are not GenAI spans, decided without visiting their values.
+        let shift = 2 * c.min(31) as u32;
+        let mut known = if c < 32 { (declared >> shift) & 3 } else { 0 };
+        if known == 0 {
+            known = if meta.fields().field(fields.names[c].as_ref()).is_some() {
+                1
+            } else {
+                2
+            };
+            if c < 32 {
+                declared |= known << shift;
+            }
+        }
+        if known == 2 {
+            continue;
+        }
+        // The values are visited once, deciding every rule's condition.
+        let c = conditions.get_or_insert_with(|| {
+            let mut c = Conditions {
+                rules: &rules.rules,
+                fields,
+                state: smallvec::smallvec![0; rules.rules.len()],
+            };
+            if let Some(record) = record.take() {
+                record(&mut c);
+            }
+            c
+        });
+        if c.state[i] == 1 {
+            return Some(i);
+        }
+    }
+    None
 }
 
 /// Empty data of the rule's kind, named after the span.
@@ -89,34 +214,76 @@ pub(crate) struct Policy {
     pub(crate) sensitive: bool,
 }
 
-/// Puts `values` on `record` as `rule` says (or as data of a custom span when no rule matched).
-pub(crate) fn apply(
-    record: &mut SpanRecord,
-    rule: Option<&Rule>,
-    rules: &Rules,
-    policy: Policy,
-    values: Values,
-) {
-    for (field, value) in values.0 {
-        match rule.and_then(|r| r.slot_of(field)) {
-            Some(slot) => {
-                if slot.is_sensitive() && !policy.sensitive {
-                    continue;
-                }
-                put(record, slot, value);
+/// Where one field's value goes.
+enum Dest<'r> {
+    Slot(&'r Slot),
+    /// The data of a custom span.
+    Data,
+    /// Nowhere (sensitive with sensitive data off, or a field the rule does not keep).
+    Drop,
+}
+
+fn dest<'r>(rule: Option<&'r Rule>, rules: &Rules, policy: Policy, field: &str) -> Dest<'r> {
+    match rule.and_then(|r| r.slot_of(field)) {
+        Some(slot) if slot.is_sensitive() && !policy.sensitive => Dest::Drop,
+        Some(slot) => Dest::Slot(slot),
+        None => {
+            let keep = rule.is_none_or(|r| r.keep_other_fields);
+            if keep
+                && (policy.sensitive || !rules.is_sensitive_field(field))
+                && field != crate::rules::OPERATION_NAME
+            {
+                Dest::Data
+            } else {
+                Dest::Drop
             }
-            None => {
-                let keep = rule.is_none_or(|r| r.keep_other_fields);
-                if keep
-                    && (policy.sensitive || !rules.is_sensitive_field(field))
-                    && field != crate::rules::OPERATION_NAME
-                {
-                    if let SpanData::Custom(d) = &mut record.data {
-                        d.data.insert(field.to_owned(), value);
-                    }
+        }
+    }
+}
+
+/// Puts the values it visits on `record` as `rule` says (or as data of a custom span when no
+/// rule matched), building a JSON value only for a field that goes somewhere.
+pub(crate) struct Apply<'a> {
+    pub(crate) record: &'a mut SpanRecord,
+    pub(crate) rule: Option<&'a Rule>,
+    pub(crate) rules: &'a Rules,
+    pub(crate) policy: Policy,
+}
+
+impl Apply<'_> {
+    #[inline]
+    fn put(&mut self, field: &Field, value: impl FnOnce() -> Value) {
+        let name = field.name();
+        match dest(self.rule, self.rules, self.policy, name) {
+            Dest::Drop => {}
+            Dest::Slot(slot) => put(self.record, slot, value()),
+            Dest::Data => {
+                if let SpanData::Custom(d) = &mut self.record.data {
+                    d.data.insert(name.to_owned(), value());
                 }
             }
         }
+    }
+}
+
+impl Visit for Apply<'_> {
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.put(field, || Value::from(value));
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.put(field, || Value::from(value));
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.put(field, || Value::from(value));
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.put(field, || Value::from(value));
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.put(field, || Value::from(value));
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.put(field, || Value::String(format!("{value:?}")));
     }
 }
 

@@ -13,7 +13,8 @@ use tracing_subscriber::layer::Context as LayerContext;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
 
-use crate::apply::{apply, find_rule, initial_data, Policy, Values};
+use crate::apply::{find_rule, initial_data, Apply, ConditionFields, Policy, Values};
+pub use crate::builder::AgentTraceLayerBuilder;
 use crate::rules::{Rule, Rules};
 
 /// The target of the SDK's own diagnostics, and of nothing the bridge turns into spans.
@@ -28,6 +29,9 @@ thread_local! {
     /// The agent-trace positions of the bridged `tracing` spans entered on this thread,
     /// innermost last.
     static ENTERED: RefCell<Vec<(Id, ContextGuard)>> = const { RefCell::new(Vec::new()) };
+    /// How many entries [`ENTERED`] has: a plain load (no destructor to register) tells
+    /// `on_exit` of a span that was never bridged there is nothing to restore.
+    static ENTERED_DEPTH: Cell<usize> = const { Cell::new(0) };
 }
 
 /// Bridged `tracing` spans alive in the process (all layers): while there are none, the
@@ -54,15 +58,18 @@ fn is_busy() -> bool {
     BUSY.with(Cell::get)
 }
 
-/// What the bridge keeps in a `tracing` span's extensions.
+/// What the bridge keeps in a `tracing` span's extensions: one value, inserted once when the
+/// span opens; its span is taken out and ended when the span closes (the registry frees the
+/// emptied value with the span's slot).
 struct Bridged {
+    /// The agent-trace span; the position under it is made current while the `tracing` span
+    /// is entered.
     span: Span,
-    /// The position under `span`, made current while the `tracing` span is entered.
-    context: Context,
-    /// The trace this span started (root switch), ended after the span.
-    trace: Option<Trace>,
+    /// The trace this span started (root switch), ended after the span. Boxed: rare, and
+    /// the value is moved into the registry's extensions.
+    trace: Option<Box<Trace>>,
     /// The rule that typed it (an index into the layer's rules).
-    rule: Option<usize>,
+    rule: Option<u32>,
     /// Events seen inside it.
     events: u64,
 }
@@ -76,11 +83,12 @@ struct Bridged {
 /// # drop(subscriber);
 /// ```
 pub struct AgentTraceLayer {
-    rules: Rules,
-    policy: Policy,
-    root_traces: bool,
-    provider: Option<TracerProvider>,
-    event_level: Level,
+    pub(crate) rules: Rules,
+    pub(crate) conditions: ConditionFields,
+    pub(crate) policy: Policy,
+    pub(crate) root_traces: bool,
+    pub(crate) provider: Option<TracerProvider>,
+    pub(crate) event_level: Level,
 }
 
 impl std::fmt::Debug for AgentTraceLayer {
@@ -117,42 +125,40 @@ impl AgentTraceLayer {
     /// # drop(layer);
     /// ```
     pub fn builder() -> AgentTraceLayerBuilder {
-        AgentTraceLayerBuilder {
-            own: Rules::new(),
-            defaults: Some(Rules::genai()),
-            sensitive: false,
-            root_traces: false,
-            provider: None,
-            event_level: Level::INFO,
-        }
+        AgentTraceLayerBuilder::new()
     }
 
-    /// The position a new `tracing` span's agent-trace span goes under, `None` if it is outside
-    /// any trace.
-    fn parent_position<S>(&self, attrs: &Attributes<'_>, ctx: &LayerContext<'_, S>) -> Parent
+    /// The position a new `tracing` span's agent-trace span goes under; `trace_here` tells
+    /// whether an agent-trace trace is current.
+    fn parent_position<S>(
+        &self,
+        attrs: &Attributes<'_>,
+        ctx: &LayerContext<'_, S>,
+        trace_here: bool,
+    ) -> Parent
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
-        let here = || {
-            if current_span().trace_id().is_some() {
-                Parent::At(Context::current())
-            } else {
-                Parent::None
-            }
+        let here = if trace_here {
+            Parent::Here
+        } else {
+            Parent::None
         };
         if attrs.is_contextual() {
-            return here();
+            return here;
         }
         match attrs.parent() {
             // `parent: None`: a root for `tracing`, but inside a trace it still belongs to it
             // (rig opens its `invoke_agent` span so when no `tracing` span is current).
-            None => here(),
+            None => here,
             // `parent: Span::current()` (rig's chat spans): the current agent-trace position
             // is that span's or one nested in it.
-            Some(p) if ctx.current_span().id() == Some(p) => here(),
+            Some(p) if ctx.current_span().id() == Some(p) => here,
+            // No bridged span anywhere: the parent is not one.
+            Some(_) if none_live() => Parent::None,
             Some(p) => match ctx.span(p) {
                 Some(parent) => match parent.extensions().get::<Bridged>() {
-                    Some(b) => Parent::At(b.context.clone()),
+                    Some(b) => Parent::At(b.span.context()),
                     None => Parent::None,
                 },
                 None => Parent::None,
@@ -160,15 +166,22 @@ impl AgentTraceLayer {
         }
     }
 
-    fn rule(&self, index: Option<usize>) -> Option<&Rule> {
-        index.and_then(|i| self.rules.rules.get(i))
+    fn rule(&self, index: Option<u32>) -> Option<&Rule> {
+        index.and_then(|i| self.rules.rules.get(i as usize))
     }
 
     /// Starts a trace for a root GenAI span (root switch on).
-    fn start_trace(&self, rule: &Rule, values: &Values, span_name: &'static str) -> Option<Trace> {
+    fn start_trace(
+        &self,
+        rule: &Rule,
+        attrs: &Attributes<'_>,
+        span_name: &'static str,
+    ) -> Option<Trace> {
         if !rule.starts_trace {
             return None;
         }
+        let mut values = Values::default();
+        attrs.record(&mut values);
         let provider = match &self.provider {
             Some(p) => p.clone(),
             None => agent_trace::global_provider()?,
@@ -186,133 +199,28 @@ impl AgentTraceLayer {
 }
 
 enum Parent {
+    /// The current agent-trace position.
+    Here,
+    /// Under a bridged `tracing` span given as explicit parent.
     At(Context),
+    /// Outside any trace.
     None,
 }
 
-/// Builds an [`AgentTraceLayer`]; see [`AgentTraceLayer::builder`].
-#[derive(Debug)]
-pub struct AgentTraceLayerBuilder {
-    own: Rules,
-    defaults: Option<Rules>,
-    sensitive: bool,
-    root_traces: bool,
-    provider: Option<TracerProvider>,
-    event_level: Level,
-}
-
-impl AgentTraceLayerBuilder {
-    /// Adds a rule, tried before the default GenAI rules (and after rules added earlier).
-    ///
-    /// ```
-    /// use agent_trace_tracing::{AgentTraceLayer, Rule, Slot};
-    /// let layer = AgentTraceLayer::builder()
-    ///     .rule(Rule::named("tool.call").kind(agent_trace::SpanKind::Function).field("tool", Slot::Name))
-    ///     .build();
-    /// # drop(layer);
-    /// ```
-    pub fn rule(mut self, rule: Rule) -> Self {
-        self.own = self.own.rule(rule);
-        self
-    }
-
-    /// Replaces the whole rule set, the GenAI defaults included (add them back with
-    /// `Rules::new().rule(..).extend(Rules::genai())`).
-    ///
-    /// ```
-    /// let layer = agent_trace_tracing::AgentTraceLayer::builder()
-    ///     .rules(agent_trace_tracing::Rules::new())
-    ///     .build();
-    /// # drop(layer);
-    /// ```
-    pub fn rules(mut self, rules: Rules) -> Self {
-        self.own = rules;
-        self.defaults = None;
-        self
-    }
-
-    /// Whether content (messages, prompts, tool arguments and results, the text of error
-    /// events) is copied into spans (default `false`). Off, content slots are dropped,
-    /// sensitive fields are kept out of custom spans' data and event text never reaches a span.
-    /// Both switches must be on for content to be recorded: this one, and the provider's
-    /// [`include_sensitive_data`](agent_trace::TracerProviderBuilder::include_sensitive_data)
-    /// (also off by default, and overridden by `AGENT_TRACE_INCLUDE_SENSITIVE_DATA`).
-    ///
-    /// ```
-    /// let layer = agent_trace_tracing::AgentTraceLayer::builder().include_sensitive_data(true).build();
-    /// # drop(layer);
-    /// ```
-    pub fn include_sensitive_data(mut self, on: bool) -> Self {
-        self.sensitive = on;
-        self
-    }
-
-    /// Whether a `tracing` span matched by a rule that [`starts_trace`](Rule::starts_trace)
-    /// (the GenAI rules do) starts a new trace when no agent-trace trace is current (default
-    /// `false`): with it, code using rig alone is traced by adding the layer and a provider.
-    /// Off, `tracing` spans outside a trace cost one thread-local read each.
-    ///
-    /// ```
-    /// let layer = agent_trace_tracing::AgentTraceLayer::builder().root_traces(true).build();
-    /// # drop(layer);
-    /// ```
-    pub fn root_traces(mut self, on: bool) -> Self {
-        self.root_traces = on;
-        self
-    }
-
-    /// The provider root traces start on (default: the global provider at the time).
-    ///
-    /// ```
-    /// let provider = agent_trace::TracerProvider::builder().build();
-    /// let layer = agent_trace_tracing::AgentTraceLayer::builder().provider(&provider).build();
-    /// # drop(layer);
-    /// ```
-    pub fn provider(mut self, provider: &TracerProvider) -> Self {
-        self.provider = Some(provider.clone());
-        self
-    }
-
-    /// The most verbose level of events that are counted on their span (default `INFO`);
-    /// `ERROR` events always mark their span failed.
-    ///
-    /// ```
-    /// let layer = agent_trace_tracing::AgentTraceLayer::builder().event_level(tracing::Level::DEBUG).build();
-    /// # drop(layer);
-    /// ```
-    pub fn event_level(mut self, level: Level) -> Self {
-        self.event_level = level;
-        self
-    }
-
-    /// The layer.
-    ///
-    /// ```
-    /// let layer = agent_trace_tracing::AgentTraceLayer::builder().build();
-    /// # drop(layer);
-    /// ```
-    pub fn build(self) -> AgentTraceLayer {
-        let rules = match self.defaults {
-            Some(defaults) => self.own.extend(defaults),
-            None => self.own,
-        };
-        AgentTraceLayer {
-            rules,
-            policy: Policy {
-                sensitive: self.sensitive,
-            },
-            root_traces: self.root_traces,
-            provider: self.provider,
-            event_level: self.event_level,
+/// The bodies of the layer's callbacks, out of line: the [`Layer`] methods below are inlined
+/// into the subscriber and return after one check when the span cannot be a bridged one.
+impl AgentTraceLayer {
+    #[inline(never)]
+    fn on_new_span_slow<S: Subscriber + for<'a> LookupSpan<'a>>(
+        &self,
+        attrs: &Attributes<'_>,
+        id: &Id,
+        ctx: LayerContext<'_, S>,
+    ) {
+        let trace_here = current_span().trace_id().is_some();
+        if !trace_here && !self.root_traces && attrs.is_contextual() {
+            return;
         }
-    }
-}
-
-impl<S> Layer<S> for AgentTraceLayer
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-{
-    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: LayerContext<'_, S>) {
         if is_busy() {
             return;
         }
@@ -320,50 +228,65 @@ where
         if meta.target().starts_with(DIAGNOSTICS_TARGET) {
             return;
         }
-        let parent = self.parent_position(attrs, &ctx);
+        let parent = self.parent_position(attrs, &ctx, trace_here);
         if matches!(parent, Parent::None) && !self.root_traces {
-            return; // the cheap path: outside any trace
+            return; // outside any trace
         }
-        let mut values = Values::default();
-        attrs.record(&mut values);
-        let rule_index = find_rule(&self.rules, meta.name(), meta.target(), &values);
-        let rule = self.rule(rule_index);
-        let (at, trace) = match parent {
-            Parent::At(cx) => (cx, None),
+        let rule_index = find_rule(&self.rules, &self.conditions, meta, |v| attrs.record(v));
+        let rule = rule_index.and_then(|i| self.rules.rules.get(i));
+        let data: SpanData = initial_data(rule, meta.name());
+        let (mut span, trace) = match parent {
+            Parent::Here => (busy(|| Span::new(data)), None),
+            Parent::At(cx) => (busy(|| Span::with_parent(cx, data)), None),
             Parent::None => {
                 let Some(rule) = rule else { return };
-                let Some(trace) = self.start_trace(rule, &values, meta.name()) else {
+                let Some(trace) = self.start_trace(rule, attrs, meta.name()) else {
                     return;
                 };
-                (trace.context(), Some(trace))
+                let span = busy(|| Span::with_parent(trace.context(), data));
+                (span, Some(Box::new(trace)))
             }
         };
-        let data: SpanData = initial_data(rule, meta.name());
-        let mut span = busy(|| Span::with_parent(at, data));
         if !span.is_recording() {
+            if let Some(trace) = trace {
+                busy(|| drop(trace));
+            }
             return;
         }
-        span.record_mut(|r| apply(r, rule, &self.rules, self.policy, values));
-        let context = span.context();
-        if let Some(s) = ctx.span(id) {
-            LIVE.fetch_add(1, Ordering::Relaxed);
-            let replaced = s.extensions_mut().replace(Bridged {
-                span,
-                context,
-                trace,
-                rule: rule_index,
-                events: 0,
-            });
-            // A second bridge layer on the same registry: the later one wins, the earlier
-            // span ends here (`insert` would panic).
-            if let Some(old) = replaced {
-                LIVE.fetch_sub(1, Ordering::Relaxed);
-                busy(|| drop(old));
-            }
+        span.record_mut(|record| {
+            attrs.record(&mut Apply {
+                record,
+                rule,
+                rules: &self.rules,
+                policy: self.policy,
+            })
+        });
+        let Some(s) = ctx.span(id) else {
+            busy(|| drop((span, trace)));
+            return;
+        };
+        LIVE.fetch_add(1, Ordering::Relaxed);
+        let replaced = s.extensions_mut().replace(Bridged {
+            span,
+            trace,
+            rule: rule_index.map(|i| i as u32),
+            events: 0,
+        });
+        // A second bridge layer on the same registry: the later one wins, the earlier span
+        // ends here (`insert` would panic).
+        if let Some(old) = replaced {
+            LIVE.fetch_sub(1, Ordering::Relaxed);
+            busy(|| drop(old));
         }
     }
 
-    fn on_record(&self, id: &Id, values: &Values_<'_>, ctx: LayerContext<'_, S>) {
+    #[inline(never)]
+    fn on_record_slow<S: Subscriber + for<'a> LookupSpan<'a>>(
+        &self,
+        id: &Id,
+        values: &Values_<'_>,
+        ctx: LayerContext<'_, S>,
+    ) {
         if none_live() || is_busy() {
             return;
         }
@@ -372,56 +295,68 @@ where
         let Some(b) = ext.get_mut::<Bridged>() else {
             return;
         };
-        let mut v = Values::default();
-        values.record(&mut v);
         let rule = self.rule(b.rule);
-        b.span
-            .record_mut(|r| apply(r, rule, &self.rules, self.policy, v));
+        b.span.record_mut(|record| {
+            values.record(&mut Apply {
+                record,
+                rule,
+                rules: &self.rules,
+                policy: self.policy,
+            })
+        });
     }
 
-    fn on_follows_from(&self, id: &Id, follows: &Id, ctx: LayerContext<'_, S>) {
-        // A link to a span already closed (or never bridged) cannot be resolved: ignored.
-        if none_live() {
-            return;
-        }
-        let Some(target) = ctx.span(follows).and_then(|f| {
-            let ext = f.extensions();
-            let b = ext.get::<Bridged>()?;
-            Some(SpanLink::new(b.span.trace_id()?, b.span.id()?))
-        }) else {
-            return;
-        };
-        if let Some(s) = ctx.span(id) {
-            if let Some(b) = s.extensions_mut().get_mut::<Bridged>() {
-                b.span.record_mut(|r| r.links.push(target));
-            }
-        }
-    }
-
-    fn on_enter(&self, id: &Id, ctx: LayerContext<'_, S>) {
+    #[inline(never)]
+    fn on_enter_slow<S: Subscriber + for<'a> LookupSpan<'a>>(
+        &self,
+        id: &Id,
+        ctx: LayerContext<'_, S>,
+    ) {
         if none_live() {
             return;
         }
         let Some(s) = ctx.span(id) else { return };
         let cx = match s.extensions().get::<Bridged>() {
-            Some(b) => b.context.clone(),
+            Some(b) => b.span.context(),
             None => return,
         };
+        drop(s);
         let guard = cx.attach();
         ENTERED.with(|e| e.borrow_mut().push((id.clone(), guard)));
+        ENTERED_DEPTH.with(|d| d.set(d.get() + 1));
     }
 
-    fn on_exit(&self, id: &Id, _ctx: LayerContext<'_, S>) {
+    #[inline(never)]
+    fn on_exit_slow<S: Subscriber + for<'a> LookupSpan<'a>>(
+        &self,
+        id: &Id,
+        _ctx: LayerContext<'_, S>,
+    ) {
+        if ENTERED_DEPTH.with(Cell::get) == 0 {
+            return;
+        }
         let guard = ENTERED.with(|e| {
             let mut e = e.borrow_mut();
             let at = e.iter().rposition(|(i, _)| i == id)?;
-            Some(e.remove(at).1)
+            // Usually the innermost.
+            let (_, guard) = if at + 1 == e.len() {
+                e.pop()?
+            } else {
+                e.remove(at)
+            };
+            ENTERED_DEPTH.with(|d| d.set(e.len()));
+            Some(guard)
         });
         // Dropped outside the borrow: restoring a position can release a provider.
         drop(guard);
     }
 
-    fn on_event(&self, event: &Event<'_>, ctx: LayerContext<'_, S>) {
+    #[inline(never)]
+    fn on_event_slow<S: Subscriber + for<'a> LookupSpan<'a>>(
+        &self,
+        event: &Event<'_>,
+        ctx: LayerContext<'_, S>,
+    ) {
         if none_live() || is_busy() {
             return;
         }
@@ -466,15 +401,20 @@ where
         }
     }
 
-    fn on_close(&self, id: Id, ctx: LayerContext<'_, S>) {
+    #[inline(never)]
+    fn on_close_slow<S: Subscriber + for<'a> LookupSpan<'a>>(
+        &self,
+        id: Id,
+        ctx: LayerContext<'_, S>,
+    ) {
         if none_live() {
             return;
         }
         let Some(s) = ctx.span(&id) else { return };
-        let Some(mut b) = s.extensions_mut().remove::<Bridged>() else {
+        let mut ext = s.extensions_mut();
+        let Some(b) = ext.get_mut::<Bridged>() else {
             return;
         };
-        drop(s);
         LIVE.fetch_sub(1, Ordering::Relaxed);
         let events = b.events;
         if events > 0 {
@@ -485,16 +425,90 @@ where
                 }
             });
         }
-        let Bridged {
-            span,
-            context,
-            trace,
-            ..
-        } = b;
+        // Taken out (the emptied value is freed with the span's slot) and ended after the
+        // span's lock is released: a `follows_from` naming this span's id on another thread
+        // never waits for the processors.
+        let span = std::mem::replace(&mut b.span, Span::none());
+        let trace = b.trace.take();
+        drop(ext);
+        drop(s);
         busy(|| {
-            span.end();
-            drop(context);
+            drop(span);
             drop(trace);
         });
+    }
+}
+
+impl<S> Layer<S> for AgentTraceLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    #[inline]
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: LayerContext<'_, S>) {
+        // Outside any trace with the root switch off, a contextual span costs this one
+        // thread-local read.
+        if !self.root_traces && attrs.is_contextual() && current_span().trace_id().is_none() {
+            return;
+        }
+        self.on_new_span_slow(attrs, id, ctx);
+    }
+
+    #[inline]
+    fn on_record(&self, id: &Id, values: &Values_<'_>, ctx: LayerContext<'_, S>) {
+        if none_live() {
+            return;
+        }
+        self.on_record_slow(id, values, ctx);
+    }
+
+    fn on_follows_from(&self, id: &Id, follows: &Id, ctx: LayerContext<'_, S>) {
+        // A link to a span already closed (or never bridged) cannot be resolved: ignored.
+        if none_live() {
+            return;
+        }
+        let Some(target) = ctx.span(follows).and_then(|f| {
+            let ext = f.extensions();
+            let b = ext.get::<Bridged>()?;
+            Some(SpanLink::new(b.span.trace_id()?, b.span.id()?))
+        }) else {
+            return;
+        };
+        if let Some(s) = ctx.span(id) {
+            if let Some(b) = s.extensions_mut().get_mut::<Bridged>() {
+                b.span.record_mut(|r| r.links.push(target));
+            }
+        }
+    }
+
+    #[inline]
+    fn on_enter(&self, id: &Id, ctx: LayerContext<'_, S>) {
+        if none_live() {
+            return;
+        }
+        self.on_enter_slow(id, ctx);
+    }
+
+    #[inline]
+    fn on_exit(&self, id: &Id, ctx: LayerContext<'_, S>) {
+        if ENTERED_DEPTH.with(Cell::get) == 0 {
+            return;
+        }
+        self.on_exit_slow(id, ctx);
+    }
+
+    #[inline]
+    fn on_event(&self, event: &Event<'_>, ctx: LayerContext<'_, S>) {
+        if none_live() {
+            return;
+        }
+        self.on_event_slow(event, ctx);
+    }
+
+    #[inline]
+    fn on_close(&self, id: Id, ctx: LayerContext<'_, S>) {
+        if none_live() {
+            return;
+        }
+        self.on_close_slow(id, ctx);
     }
 }

@@ -351,3 +351,35 @@ fn rules_match_on_field_values_and_the_first_match_wins() {
     assert_eq!(s.span("b").data.kind(), SpanKind::Guardrail);
     assert_eq!(s.span("c").data.kind(), SpanKind::Custom);
 }
+
+#[test]
+fn field_conditions_compare_numbers_as_json_text_debug_values_as_text_and_need_a_value() {
+    #[derive(Debug)]
+    enum Role {
+        Planner,
+    }
+    let layer = AgentTraceLayer::builder()
+        .rules(
+            Rules::new()
+                .rule(Rule::when_field("attempt", ["2"]).kind(SpanKind::Function))
+                .rule(Rule::when_field("role", ["Planner"]).kind(SpanKind::Agent))
+                .rule(Rule::when_field("ratio", ["0.5"]).kind(SpanKind::Guardrail)),
+        )
+        .build();
+    let s = setup(layer);
+    s.in_trace(|| {
+        tracing::info_span!("retry", attempt = 2u64).in_scope(|| {});
+        tracing::info_span!("first", attempt = 1u64).in_scope(|| {});
+        tracing::info_span!("plan", role = ?Role::Planner).in_scope(|| {});
+        tracing::info_span!("half", ratio = 0.5f64).in_scope(|| {});
+        // Declared but empty at creation: a condition is decided on creation values only.
+        let later = tracing::info_span!("later", attempt = tracing::field::Empty);
+        later.record("attempt", 2u64);
+        later.in_scope(|| {});
+    });
+    assert_eq!(s.span("retry").data.kind(), SpanKind::Function);
+    assert_eq!(s.span("first").data.kind(), SpanKind::Custom);
+    assert_eq!(s.span("plan").data.kind(), SpanKind::Agent);
+    assert_eq!(s.span("half").data.kind(), SpanKind::Guardrail);
+    assert_eq!(s.span("later").data.kind(), SpanKind::Custom);
+}
