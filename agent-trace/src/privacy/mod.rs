@@ -223,8 +223,12 @@ pub(crate) fn strip_content(span: &mut SpanRecord) {
         }
         SpanData::SpeechGroup(s) => s.input = None,
         SpanData::Custom(c) => {
-            c.data.remove("input");
-            c.data.remove("output");
+            // A look at the few keys first: removing hashes the key when serde_json keeps
+            // insertion order (an IndexMap), twice per custom span with any attribute.
+            if c.data.keys().any(|k| k == "input" || k == "output") {
+                c.data.remove("input");
+                c.data.remove("output");
+            }
         }
         SpanData::McpTools(m) => m.result = None,
         SpanData::Agent(_)
