@@ -365,6 +365,12 @@ pub(crate) fn truncate_in_place(text: &mut String, max: usize) -> bool {
 
 /// Runs `f` on every string at any depth of `value` (object keys excepted), without recursion.
 pub(crate) fn for_each_string(value: &mut Value, f: &mut impl FnMut(&mut String)) {
+    // Most values are a string or a scalar: no stack to allocate for them.
+    match value {
+        Value::String(s) => return f(s),
+        Value::Array(_) | Value::Object(_) => {}
+        _ => return,
+    }
     let mut stack: Vec<&mut Value> = vec![value];
     while let Some(v) = stack.pop() {
         match v {
