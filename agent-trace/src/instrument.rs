@@ -255,7 +255,9 @@ impl<F: Future, H: OutputHook<F::Output>, S: SpanSlot> Future for Hooked<F, H, S
         if begin(this) {
             return poll_outermost(this, cx);
         }
-        let unwinding = Unwinding(&mut this.level);
+        // A raw pointer, not `&mut`: a reference to the whole level taken here would
+        // invalidate the live-span pointer `begin` installed (nested code records through it).
+        let unwinding = Unwinding(&raw mut this.level);
         let Some(fut) = &mut *this.fut else {
             // SAFETY: `begin` panics when the future has completed.
             unsafe { std::hint::unreachable_unchecked() }
@@ -273,7 +275,9 @@ impl<F: Future, H: OutputHook<F::Output>, S: SpanSlot> Future for Hooked<F, H, S
 /// ([`enter_inner`]). Panics if the future has completed.
 #[inline(never)]
 fn begin<F, H, S: SpanSlot>(this: &mut Hooked<F, H, S>) -> bool {
-    if this.fut.is_none() {
+    // Through `&mut`: a shared reference to the whole (self-referential, `!Unpin`) future would
+    // invalidate the pointers it holds into itself (a `#[traced] async fn`'s to its span).
+    if this.fut.as_mut().is_none() {
         polled_after_completion()
     }
     let state = this.level.state.state();
@@ -339,13 +343,15 @@ impl SpanState {
 }
 
 /// An inner (or plain) level's poll in progress, dropped only if a panic unwinds through it (a
-/// poll that returns forgets it).
-struct Unwinding<'a, H, S: SpanSlot>(&'a mut Level<H, S>);
+/// poll that returns forgets it). It holds a raw pointer, made into a reference only in `drop`.
+struct Unwinding<H, S: SpanSlot>(*mut Level<H, S>);
 
-impl<H, S: SpanSlot> Drop for Unwinding<'_, H, S> {
+impl<H, S: SpanSlot> Drop for Unwinding<H, S> {
     #[inline]
     fn drop(&mut self) {
-        unwound(self.0.state.state());
+        // SAFETY: the level outlives the poll this guard is dropped in, and the inner poll
+        // that held references into it has been unwound.
+        unwound(unsafe { &mut *self.0 }.state.state());
     }
 }
 
@@ -451,7 +457,8 @@ impl<F, H, S: SpanSlot> Drop for Hooked<F, H, S> {
 /// but its pointers, and the position it replaces goes into the wrapper, as in `poll`.
 #[inline(never)]
 fn drop_hooked<F, H, S: SpanSlot>(this: &mut Hooked<F, H, S>) {
-    if this.fut.is_none() {
+    // Through `&mut`, as in `begin`.
+    if this.fut.as_mut().is_none() {
         return;
     }
     // Code that runs while the future is dropped still sees its span (tracing#2541).
@@ -459,7 +466,7 @@ fn drop_hooked<F, H, S: SpanSlot>(this: &mut Hooked<F, H, S>) {
         *this.fut = None;
         return;
     }
-    let restore = RestoreOnUnwind(&mut this.level);
+    let restore = RestoreOnUnwind(&raw mut this.level);
     // Dropped in place (it is pinned).
     *this.fut = None;
     std::mem::forget(restore);
@@ -487,21 +494,16 @@ fn dropped(state: &mut SpanState) {
     }
 }
 
-/// Puts back the position replaced to drop a future if the drop panics (a drop that returns
-/// forgets it).
-struct RestoreOnUnwind<'a, H, S: SpanSlot>(&'a mut Level<H, S>);
+/// If dropping the future panics: puts back the position replaced for the drop and ends the
+/// span "cancelled" (a drop that returns forgets it). A raw pointer, as in [`Unwinding`].
+struct RestoreOnUnwind<H, S: SpanSlot>(*mut Level<H, S>);
 
-impl<H, S: SpanSlot> Drop for RestoreOnUnwind<'_, H, S> {
+impl<H, S: SpanSlot> Drop for RestoreOnUnwind<H, S> {
     #[inline]
     fn drop(&mut self) {
-        restore_unwinding(self.0.state.state());
+        // SAFETY: as in `Unwinding::drop`: the level outlives this guard.
+        dropped(unsafe { &mut *self.0 }.state.state());
     }
-}
-
-#[cold]
-#[inline(never)]
-fn restore_unwinding(state: &mut SpanState) {
-    state.saved.restore();
 }
 
 /// A future running in a captured context; see [`Instrument::in_context`].

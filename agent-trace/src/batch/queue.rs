@@ -280,10 +280,13 @@ impl Queue {
                     locals.0.len() - 1
                 }
             };
-            let local: &mut Local = &mut locals.0[idx];
-            HOT.with(|h| h.set((self.id, local as *mut Local)));
+            // One raw pointer for both `HOT` and this push: a reference used after the pointer
+            // was stored would invalidate the pointer (the next fast path goes through it).
+            let local: *mut Local = &mut *locals.0[idx];
+            HOT.with(|h| h.set((self.id, local)));
             if let Some(m) = make.take() {
-                self.push_local(local, m);
+                // SAFETY: `local` points into the boxed `Local` the borrow above holds.
+                self.push_local(unsafe { &mut *local }, m);
             }
         });
         // This thread's locals are gone (it is exiting): the shared overflow list instead.
@@ -508,7 +511,7 @@ impl Drop for Local {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{SpanData, SpanRecord};
+    use crate::model::SpanData;
 
     fn item() -> ExportItem {
         ExportItem::Span(SpanRecord::new(
@@ -523,6 +526,53 @@ mod tests {
             ExportItem::Span(s) => s.id,
             ExportItem::Trace(_) => unreachable!("only spans are pushed here"),
         }
+    }
+
+    fn slot() -> Option<SpanRecord> {
+        match item() {
+            ExportItem::Span(s) => Some(s),
+            ExportItem::Trace(_) => unreachable!("item() makes spans"),
+        }
+    }
+
+    /// The thread-local fast path (`HOT`) across queue switches, a queue closed while this
+    /// thread holds its ring, and a thread that exits: every record moved in once, counted once.
+    /// (Run under Miri too: the fast path's pointer must stay valid across pushes.)
+    #[test]
+    fn moved_records_are_counted_once_across_queue_switches_closes_and_thread_exits() {
+        let a = Queue::new(4, 2);
+        let b = Queue::new(4, 2);
+        for i in 0..12 {
+            let q = if i % 3 == 0 { &a } else { &b };
+            let mut s = slot();
+            q.push_with(TakeSpan(&mut s));
+            if i == 6 {
+                a.close();
+                // A new queue registers while `a`'s ring is dropped from this thread's list.
+                let c = Queue::new(4, 2);
+                c.push_with(|| Some(item()));
+                assert_eq!(c.counts().enqueued, 1);
+            }
+            // Taken by the queue, or (closed) left for its owner to drop.
+            assert_eq!(s.is_none(), i != 9, "push {i}");
+        }
+        let b2 = b.clone();
+        std::thread::spawn(move || {
+            for _ in 0..6 {
+                let mut s = slot();
+                b2.push_with(TakeSpan(&mut s));
+                assert!(s.is_none());
+            }
+        })
+        .join()
+        .unwrap();
+        let (ca, cb) = (a.counts(), b.counts());
+        assert_eq!((ca.enqueued, ca.dropped_closed), (3, 1), "{ca:?}");
+        assert_eq!((cb.enqueued, cb.dropped_full), (14, 0), "{cb:?}");
+        let mut out = Vec::new();
+        while b.drain_into(&mut out, 3, false) > 0 {}
+        while a.drain_into(&mut out, 3, false) > 0 {}
+        assert_eq!(out.len(), 17);
     }
 
     #[test]
