@@ -224,6 +224,21 @@ mod tests {
     }
 
     #[test]
+    fn a_minstant_reading_is_its_counter_value() {
+        // `raw` and `instant` rely on `minstant::Instant` being its `u64` counter (it is
+        // `#[repr(transparent)]` in 0.1.7): a version that changed that fails here.
+        assert_eq!(raw(minstant::Instant::ZERO), 0);
+        let now = minstant::Instant::now();
+        assert_eq!(raw(instant(raw(now))), raw(now));
+        let later = instant(raw(now) + 1_000_000);
+        assert!(later > now);
+        // A million counts: minstant's own conversion and ours agree to the nanosecond.
+        let theirs = later.duration_since(now).as_nanos();
+        let ours = (1_000_000u128 * u128::from(conversion().nanos_per_2_40)) >> 40;
+        assert!(theirs.abs_diff(ours) <= 1, "{theirs} vs {ours}");
+    }
+
+    #[test]
     fn now_is_wall_clock() {
         let sys = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
