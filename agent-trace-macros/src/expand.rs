@@ -215,17 +215,24 @@ pub(crate) fn expand(args: &TracedArgs, item: &ItemFn) -> syn::Result<TokenStrea
     };
     let mutability =
         (!inputs.is_empty() || matches!(shape, Shape::ImplFuture)).then(|| quote!(mut));
-    let input_stmt = if inputs.is_empty() {
-        quote!()
-    } else {
+    // The captured arguments recorded on `target` (a `&mut Span` expression).
+    let set_input = |target: TokenStream| {
         let arg_names = inputs.iter().map(|c| LitStr::new(&c.name, c.ident.span()));
         let arg_idents = inputs.iter().map(|c| &c.ident);
         quote! {
+            #private::set_input_args(#target, ::std::vec![
+                #( (#arg_names, #private::capture!(&#arg_idents)) ),*
+            ]);
+        }
+    };
+    let input_stmt = if inputs.is_empty() {
+        quote!()
+    } else {
+        let set = set_input(quote!(&mut #span_ident));
+        quote! {
             #[allow(clippy::used_underscore_binding)]
             if #private::records_content(&#span_ident) {
-                #private::set_input_args(&mut #span_ident, ::std::vec![
-                    #( (#arg_names, #private::capture!(&#arg_idents)) ),*
-                ]);
+                #set
             }
         }
     };
@@ -250,28 +257,16 @@ pub(crate) fn expand(args: &TracedArgs, item: &ItemFn) -> syn::Result<TokenStrea
     let input_async = if inputs.is_empty() {
         quote!()
     } else {
-        let arg_names = inputs.iter().map(|c| LitStr::new(&c.name, c.ident.span()));
-        let arg_idents = inputs.iter().map(|c| &c.ident);
+        let set = set_input(quote!(#span_ident));
         quote! {
             #[allow(clippy::used_underscore_binding)]
-            #private::record_input(&mut #span_ident, |#span_ident| {
-                #private::set_input_args(#span_ident, ::std::vec![
-                    #( (#arg_names, #private::capture!(&#arg_idents)) ),*
-                ]);
-            });
+            #private::record_input(&mut #span_ident, |#span_ident| { #set });
         }
     };
     let start_async = quote! {
         #[inline(never)]
         fn #start_fn() -> #private::SpanState {
-            #private::start_span_state(
-                #private::SpanKind::#kind,
-                #name,
-                #model,
-                &[#(#tools),*],
-                &[#(#handoffs),*],
-                #output_type,
-            )
+            #private::SpanState::from(#start_call)
         }
         let mut #span_ident = #start_fn();
         #input_async

@@ -40,7 +40,10 @@ fn async_fn_uses_traced_future_and_captures_args() {
         out.contains(":: agent_trace :: __private :: traced_future_in (& mut __at_span"),
         "{out}"
     );
-    assert!(out.contains("__private :: start_span_state"), "{out}");
+    assert!(
+        out.contains("__private :: SpanState :: from (:: agent_trace :: __private :: start_span ("),
+        "{out}"
+    );
     assert!(
         out.contains("__private :: record_input (& mut __at_span"),
         "{out}"

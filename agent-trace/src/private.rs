@@ -14,20 +14,6 @@ use crate::Record;
 pub use crate::model::SpanKind;
 pub use serde_json;
 
-/// Starts a span of `kind` for a `#[traced] async fn`, to keep in a local of the function
-/// (see [`traced_future_in`]).
-#[inline]
-pub fn start_span_state(
-    kind: SpanKind,
-    name: &'static str,
-    model: Option<&'static str>,
-    tools: &'static [&'static str],
-    handoffs: &'static [&'static str],
-    output_type: Option<&'static str>,
-) -> SpanState {
-    start_span(kind, name, model, tools, handoffs, output_type).into()
-}
-
 /// Starts a span of `kind` for a `#[traced]` function.
 #[inline]
 pub fn start_span(
