@@ -111,39 +111,13 @@ pub fn async_floor(k: u64) -> Duration {
 }
 
 pub fn async_agent_trace(k: u64) -> Duration {
-    use agent_trace::Instrument as _;
-    let at = &*AT;
-    let rt = &*RT;
-    let d = time(k, || {
-        rt.block_on(at.provider.trace("bench").run(async {
-            async {
-                for _ in 0..black_box(10) {
-                    at_leaf().await
-                }
-            }
-            .in_span(agent_trace::custom_span("root"))
-            .await
-        }))
-    });
+    let d = time(k, at_async_root_plus_10);
     count(&MADE_AT, 11, k);
     d
 }
 
 pub fn async_fastrace(k: u64) -> Duration {
-    use fastrace::future::FutureExt as _;
-    let rt = &*RT;
-    let d = time(k, || {
-        rt.block_on(async {
-            let root = fastrace::Span::root("root", fastrace::collector::SpanContext::random());
-            async {
-                for _ in 0..black_box(10) {
-                    fr_leaf().await
-                }
-            }
-            .in_span(root)
-            .await
-        })
-    });
+    let d = time(k, fr_async_root_plus_10);
     count(&MADE_FASTRACE, 11, k);
     d
 }
@@ -236,43 +210,13 @@ pub fn disabled_fastrace(k: u64) -> Duration {
 // typed children per iteration; 11 spans.
 
 pub fn generation_agent_trace(k: u64) -> Duration {
-    let at = &*AT;
-    let d = time(k, || {
-        at.provider.trace("bench").in_scope(|| {
-            agent_trace::custom_span("root").in_scope(|| {
-                for _ in 0..10 {
-                    let mut s = agent_trace::generation_span().with_model("gpt-4o-mini");
-                    s.record_usage(agent_trace::Usage::tokens(black_box(12), black_box(5)));
-                }
-            })
-        })
-    });
+    let d = time(k, at_generation_root_plus_10);
     count(&MADE_AT, 11, k);
     d
 }
 
 pub fn generation_fastrace(k: u64) -> Duration {
-    use fastrace::local::LocalSpan;
-    use std::borrow::Cow;
-    let d = time(k, || {
-        let root = fastrace::Span::root("root", fastrace::collector::SpanContext::random());
-        let _g = root.set_local_parent();
-        for _ in 0..10 {
-            let _s = LocalSpan::enter_with_local_parent("generation").with_properties(|| {
-                [
-                    ("gen_ai.request.model", Cow::Borrowed("gpt-4o-mini")),
-                    (
-                        "gen_ai.usage.input_tokens",
-                        Cow::Owned(black_box(12u64).to_string()),
-                    ),
-                    (
-                        "gen_ai.usage.output_tokens",
-                        Cow::Owned(black_box(5u64).to_string()),
-                    ),
-                ]
-            });
-        }
-    });
+    let d = time(k, fr_generation_root_plus_10);
     count(&MADE_FASTRACE, 11, k);
     d
 }

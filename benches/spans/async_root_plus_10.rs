@@ -33,19 +33,9 @@ fn baseline_no_tracing(b: Bencher) {
 /// `#[traced]` async fns under a root span attached with `.in_span()`, in a new trace.
 #[divan::bench(sample_size = SAMPLE_SIZE)]
 fn agent_trace(b: Bencher) {
-    use agent_trace::Instrument as _;
-    let at = &*AT;
-    let rt = &*RT;
+    LazyLock::force(&AT);
     b.counter(ItemsCount::new(11u32)).bench_local(|| {
-        rt.block_on(at.provider.trace("bench").run(async {
-            async {
-                for _ in 0..black_box(10) {
-                    at_leaf().await
-                }
-            }
-            .in_span(agent_trace::custom_span("root"))
-            .await
-        }));
+        at_async_root_plus_10();
         made(&MADE_AT, 11);
     });
 }
@@ -53,20 +43,9 @@ fn agent_trace(b: Bencher) {
 /// `#[fastrace::trace]` async fns under a root `Span` attached with `in_span`.
 #[divan::bench(sample_size = SAMPLE_SIZE)]
 fn fastrace(b: Bencher) {
-    use fastrace::future::FutureExt as _;
     LazyLock::force(&FASTRACE);
-    let rt = &*RT;
     b.counter(ItemsCount::new(11u32)).bench_local(|| {
-        rt.block_on(async {
-            let root = fastrace::Span::root("root", fastrace::collector::SpanContext::random());
-            async {
-                for _ in 0..black_box(10) {
-                    fr_leaf().await
-                }
-            }
-            .in_span(root)
-            .await
-        });
+        fr_async_root_plus_10();
         made(&MADE_FASTRACE, 11);
     });
 }

@@ -101,3 +101,75 @@ pub fn tr_nest(depth: u32) {
 
 #[tracing::instrument(skip_all)]
 pub async fn tr_leaf() {}
+
+// ---------------------------------------------------------------------------------------------
+// One iteration of the scenarios both harnesses time (`benches/spans/*.rs` with divan,
+// `benches/settled/rows.rs` settled): 11 spans each, the same work in both.
+
+/// A root future with 10 awaited `#[traced]` async children, in a new trace.
+pub fn at_async_root_plus_10() {
+    use agent_trace::Instrument as _;
+    RT.block_on(AT.provider.trace("bench").run(async {
+        async {
+            for _ in 0..std::hint::black_box(10) {
+                at_leaf().await
+            }
+        }
+        .in_span(agent_trace::custom_span("root"))
+        .await
+    }));
+}
+
+/// A root `Span` with 10 awaited `#[fastrace::trace]` async children.
+pub fn fr_async_root_plus_10() {
+    use fastrace::future::FutureExt as _;
+    RT.block_on(async {
+        let root = fastrace::Span::root("root", fastrace::collector::SpanContext::random());
+        async {
+            for _ in 0..std::hint::black_box(10) {
+                fr_leaf().await
+            }
+        }
+        .in_span(root)
+        .await
+    });
+}
+
+/// A root and 10 generation spans with a model and token usage, in a new trace.
+pub fn at_generation_root_plus_10() {
+    use agent_trace::Record as _;
+    AT.provider.trace("bench").in_scope(|| {
+        agent_trace::custom_span("root").in_scope(|| {
+            for _ in 0..10 {
+                let mut s = agent_trace::generation_span().with_model("gpt-4o-mini");
+                s.record_usage(agent_trace::Usage::tokens(
+                    std::hint::black_box(12),
+                    std::hint::black_box(5),
+                ));
+            }
+        })
+    });
+}
+
+/// A root and 10 local spans with the model and token counts as properties.
+pub fn fr_generation_root_plus_10() {
+    use fastrace::local::LocalSpan;
+    use std::borrow::Cow;
+    let root = fastrace::Span::root("root", fastrace::collector::SpanContext::random());
+    let _g = root.set_local_parent();
+    for _ in 0..10 {
+        let _s = LocalSpan::enter_with_local_parent("generation").with_properties(|| {
+            [
+                ("gen_ai.request.model", Cow::Borrowed("gpt-4o-mini")),
+                (
+                    "gen_ai.usage.input_tokens",
+                    Cow::Owned(std::hint::black_box(12u64).to_string()),
+                ),
+                (
+                    "gen_ai.usage.output_tokens",
+                    Cow::Owned(std::hint::black_box(5u64).to_string()),
+                ),
+            ]
+        });
+    }
+}

@@ -5,7 +5,6 @@
 use std::hint::black_box;
 use std::sync::LazyLock;
 
-use agent_trace::Record;
 use divan::counter::ItemsCount;
 use divan::Bencher;
 
@@ -18,43 +17,18 @@ const SAMPLE_SIZE: u32 = 32;
 
 #[divan::bench(sample_size = SAMPLE_SIZE)]
 fn agent_trace(b: Bencher) {
-    let at = &*AT;
+    LazyLock::force(&AT);
     b.counter(ItemsCount::new(11u32)).bench_local(|| {
-        at.provider.trace("bench").in_scope(|| {
-            agent_trace::custom_span("root").in_scope(|| {
-                for _ in 0..10 {
-                    let mut s = agent_trace::generation_span().with_model("gpt-4o-mini");
-                    s.record_usage(agent_trace::Usage::tokens(black_box(12), black_box(5)));
-                }
-            })
-        });
+        at_generation_root_plus_10();
         made(&MADE_AT, 11);
     });
 }
 
 #[divan::bench(sample_size = SAMPLE_SIZE)]
 fn fastrace(b: Bencher) {
-    use fastrace::local::LocalSpan;
-    use std::borrow::Cow;
     LazyLock::force(&FASTRACE);
     b.counter(ItemsCount::new(11u32)).bench_local(|| {
-        let root = fastrace::Span::root("root", fastrace::collector::SpanContext::random());
-        let _g = root.set_local_parent();
-        for _ in 0..10 {
-            let _s = LocalSpan::enter_with_local_parent("generation").with_properties(|| {
-                [
-                    ("gen_ai.request.model", Cow::Borrowed("gpt-4o-mini")),
-                    (
-                        "gen_ai.usage.input_tokens",
-                        Cow::Owned(black_box(12u64).to_string()),
-                    ),
-                    (
-                        "gen_ai.usage.output_tokens",
-                        Cow::Owned(black_box(5u64).to_string()),
-                    ),
-                ]
-            });
-        }
+        fr_generation_root_plus_10();
         made(&MADE_FASTRACE, 11);
     });
 }

@@ -399,10 +399,8 @@ impl ProviderInner {
         !self.start_listeners.is_empty()
     }
 
+    /// Only called when [`has_start_listeners`](Self::has_start_listeners).
     pub(crate) fn span_start(&self, span: &SpanRecord) {
-        if self.start_listeners.is_empty() {
-            return;
-        }
         // The listeners see the span as the exporters will: a copy only when it needs cleaning.
         let cleaned = self.privacy.apply_span_start(span);
         let span = cleaned.as_ref().unwrap_or(span);
@@ -415,20 +413,17 @@ impl ProviderInner {
     /// Hands an ended span to the processors; the last may take it out of `slot`.
     #[inline]
     pub(crate) fn span_end(&self, slot: &mut Option<SpanRecord>) {
-        // Privacy first: no processor (nor exporter, nor spool) sees what it removes.
-        #[cfg(feature = "pipeline")]
-        if let Some(batch) = &self.sole_batch {
-            if let Some(span) = slot.as_mut() {
-                self.privacy.apply_span(span);
-            }
-            batch.enqueue_span(slot);
-            return;
-        }
         let Some((last, init)) = self.processors.split_last() else {
             return;
         };
+        // Privacy first: no processor (nor exporter, nor spool) sees what it removes.
         if let Some(span) = slot.as_mut() {
             self.privacy.apply_span(span);
+        }
+        #[cfg(feature = "pipeline")]
+        if let Some(batch) = &self.sole_batch {
+            batch.enqueue_span(slot);
+            return;
         }
         for p in init {
             if let Some(span) = slot.as_ref() {
