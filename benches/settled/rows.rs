@@ -123,21 +123,7 @@ pub fn async_fastrace(k: u64) -> Duration {
 }
 
 pub fn async_otel(k: u64) -> Duration {
-    use opentelemetry::trace::{FutureExt as _, TraceContextExt as _, Tracer as _};
-    let otel = &*OTEL;
-    let rt = &*RT;
-    let d = time(k, || {
-        rt.block_on(async {
-            let cx = opentelemetry::Context::current_with_span(otel.tracer.start("root"));
-            async {
-                for _ in 0..black_box(10) {
-                    otel_leaf(&otel.tracer).await
-                }
-            }
-            .with_context(cx)
-            .await
-        })
-    });
+    let d = time(k, otel_async_root_plus_10);
     count(&MADE_OTEL, 11, k);
     d
 }

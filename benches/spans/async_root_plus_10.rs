@@ -53,20 +53,9 @@ fn fastrace(b: Bencher) {
 /// Spans made current for each future with `FutureExt::with_context`.
 #[divan::bench(sample_size = SAMPLE_SIZE)]
 fn opentelemetry_sdk(b: Bencher) {
-    use opentelemetry::trace::{FutureExt as _, TraceContextExt as _, Tracer as _};
-    let otel = &*OTEL;
-    let rt = &*RT;
+    LazyLock::force(&OTEL);
     b.counter(ItemsCount::new(11u32)).bench_local(|| {
-        rt.block_on(async {
-            let cx = opentelemetry::Context::current_with_span(otel.tracer.start("root"));
-            async {
-                for _ in 0..black_box(10) {
-                    otel_leaf(&otel.tracer).await
-                }
-            }
-            .with_context(cx)
-            .await
-        });
+        otel_async_root_plus_10();
         made(&MADE_OTEL, 11);
     });
 }

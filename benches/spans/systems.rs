@@ -173,3 +173,19 @@ pub fn fr_generation_root_plus_10() {
         });
     }
 }
+
+/// A root span made current with `with_context`, and 10 awaited children.
+pub fn otel_async_root_plus_10() {
+    use opentelemetry::trace::{FutureExt as _, TraceContextExt as _, Tracer as _};
+    let otel = &*OTEL;
+    RT.block_on(async {
+        let cx = opentelemetry::Context::current_with_span(otel.tracer.start("root"));
+        async {
+            for _ in 0..std::hint::black_box(10) {
+                otel_leaf(&otel.tracer).await
+            }
+        }
+        .with_context(cx)
+        .await
+    });
+}
