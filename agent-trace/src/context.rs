@@ -127,6 +127,14 @@ impl Active {
     }
 }
 
+/// Whether a span started now would record: a sampled trace is current and its provider is
+/// switched on (the global switch is checked by the callers). The inlined check in front of
+/// every span start.
+#[inline(always)]
+pub(crate) fn current_may_record() -> bool {
+    peek_active(|a| a.is_some_and(|a| a.sampled && a.provider.own_switch_on()))
+}
+
 /// A copy of the current position.
 #[inline]
 pub(crate) fn current_active() -> Option<Active> {

@@ -335,8 +335,7 @@ impl SpanState {
         let active = self.span.active();
         let live = self
             .span
-            .record
-            .as_mut()
+            .record_slot_mut()
             .map_or(std::ptr::null_mut(), |r| r as *mut SpanRecord);
         self.saved.enter(active, live);
     }

@@ -133,6 +133,7 @@ mod retry;
 #[cfg(feature = "tokio")]
 mod runtime;
 pub mod sampling;
+mod slot;
 mod span;
 mod trace;
 

@@ -196,12 +196,12 @@ impl Record for SpanRecord {
 impl Record for Span {
     #[inline]
     fn records_content(&self) -> bool {
-        self.provider.as_ref().is_some_and(|p| p.records_content())
+        self.provider().is_some_and(|p| p.records_content())
     }
 
     #[inline]
     fn record_mut(&mut self, f: impl FnOnce(&mut SpanRecord)) -> bool {
-        match &mut self.record {
+        match self.record_slot_mut() {
             Some(r) => {
                 f(r);
                 true

@@ -12,6 +12,7 @@ use crate::context::{current_position, Active, Enter};
 use crate::id::{SpanId, TraceId};
 use crate::model::*;
 use crate::provider::ProviderRef;
+use crate::slot::Slot;
 use crate::Context;
 use crate::Record;
 
@@ -36,16 +37,15 @@ use crate::Record;
 /// ```
 #[must_use = "a span ends as soon as it is dropped; pass it to .in_span() or .in_scope()"]
 pub struct Span {
-    /// The record while the span runs; `None` for a span that records nothing, or once ended.
-    /// It stays in place until the end, when the last processor moves it out.
-    pub(crate) record: Option<SpanRecord>,
-    /// Set when `record` is.
-    pub(crate) provider: Option<ProviderRef>,
+    /// The record and provider while the span runs (see [`Slot`]); `None` for a span that
+    /// records nothing, or once ended. The record stays in place until the end, when the last
+    /// processor moves it out.
+    slot: Option<Box<Slot>>,
 }
 
 impl std::fmt::Debug for Span {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.record {
+        match self.record() {
             Some(r) => f
                 .debug_struct("Span")
                 .field("id", &r.id)
@@ -89,22 +89,44 @@ impl Span {
     /// ```
     #[inline]
     pub const fn none() -> Span {
-        Span {
-            record: None,
-            provider: None,
-        }
+        Span { slot: None }
     }
 
+    /// The record, while the span records.
     #[inline]
+    pub(crate) fn record(&self) -> Option<&SpanRecord> {
+        self.slot.as_ref().and_then(|s| s.record.as_ref())
+    }
+
+    /// The record, while the span records. Its address stays the same until the span ends.
+    #[inline]
+    pub(crate) fn record_slot_mut(&mut self) -> Option<&mut SpanRecord> {
+        self.slot.as_mut().and_then(|s| s.record.as_mut())
+    }
+
+    /// The provider, while the span records.
+    #[inline]
+    pub(crate) fn provider(&self) -> Option<&ProviderRef> {
+        self.slot.as_ref().and_then(|s| s.provider.as_ref())
+    }
+
+    /// The two checks that make most spans no-ops (the global switch; no sampled trace
+    /// current) are inlined into the caller: such a span costs a load and a thread-local read,
+    /// with no call. Recording is out of line.
+    #[inline(always)]
     pub(crate) fn start_with(make: impl FnOnce() -> SpanData) -> Span {
         // The global switch first: switched off, no thread-local is touched.
-        if !crate::provider::is_enabled() {
+        if !crate::provider::is_enabled() || !crate::context::current_may_record() {
             return Span::none();
         }
+        Span::start_here(make)
+    }
+
+    #[inline(never)]
+    fn start_here(make: impl FnOnce() -> SpanData) -> Span {
         // Only the position is read inside the thread-local access; the record is built and
         // the processors are called outside it.
-        let at = current_position();
-        Span::start_recording(at, make)
+        Span::start_recording(current_position(), make)
     }
 
     #[inline]
@@ -136,25 +158,22 @@ impl Span {
             error: None,
             links: Vec::new(),
         };
-        if provider.has_start_listeners() {
-            return Span::start_listened(provider, record);
+        let listened = provider.has_start_listeners();
+        let span = Span {
+            slot: Some(Slot::new(record, provider)),
+        };
+        if listened {
+            span.start_listened();
         }
-        // Nothing reads the record between here and the caller, so the compiler builds it
-        // where the caller keeps the span (a listener call in between costs a copy of it).
-        Span {
-            record: Some(record),
-            provider: Some(provider),
-        }
+        span
     }
 
-    /// A span whose provider has `on_span_start` listeners: they see the record first.
+    /// Shows a span whose provider has `on_span_start` listeners to them.
     #[cold]
     #[inline(never)]
-    fn start_listened(provider: ProviderRef, record: SpanRecord) -> Span {
-        provider.span_start(&record);
-        Span {
-            record: Some(record),
-            provider: Some(provider),
+    fn start_listened(&self) {
+        if let (Some(record), Some(provider)) = (self.record(), self.provider()) {
+            provider.span_start(record);
         }
     }
 
@@ -165,7 +184,7 @@ impl Span {
     /// ```
     #[inline]
     pub fn is_recording(&self) -> bool {
-        self.record.is_some()
+        self.slot.is_some()
     }
 
     /// This span's id.
@@ -174,7 +193,7 @@ impl Span {
     /// assert!(agent_trace::custom_span("x").id().is_none());
     /// ```
     pub fn id(&self) -> Option<SpanId> {
-        self.record.as_ref().map(|r| r.id)
+        self.record().map(|r| r.id)
     }
 
     /// This span's trace.
@@ -183,7 +202,7 @@ impl Span {
     /// assert!(agent_trace::custom_span("x").trace_id().is_none());
     /// ```
     pub fn trace_id(&self) -> Option<TraceId> {
-        self.record.as_ref().map(|r| r.trace_id)
+        self.record().map(|r| r.trace_id)
     }
 
     /// The position under this span, to start children elsewhere (another thread, a callback).
@@ -201,7 +220,7 @@ impl Span {
     /// The position under this span.
     #[inline]
     pub(crate) fn active(&self) -> Option<Active> {
-        match (&self.record, &self.provider) {
+        match (self.record(), self.provider()) {
             (Some(r), Some(provider)) => Some(Active {
                 provider: provider.clone(),
                 trace_id: r.trace_id,
@@ -297,7 +316,7 @@ impl Span {
     /// Runs `f` with this span current without ending it.
     pub(crate) fn enter_for<R>(&mut self, f: impl FnOnce() -> R) -> R {
         let active = self.active();
-        let Some(record) = &mut self.record else {
+        let Some(record) = self.record_slot_mut() else {
             return f();
         };
         let _enter = Enter::new(active, record as *mut SpanRecord);
@@ -327,15 +346,20 @@ impl Span {
 
     #[inline]
     pub(crate) fn end_now(&mut self) {
-        if let (Some(record), Some(provider)) = (&mut self.record, self.provider.take()) {
+        if let Some(slot) = self.slot.take() {
+            Span::end_slot(slot);
+        }
+    }
+
+    /// Out of line, so a span's drop is a null check where it is dropped.
+    #[inline(never)]
+    fn end_slot(mut slot: Box<Slot>) {
+        if let (Some(record), Some(provider)) = (&mut slot.record, slot.provider.take()) {
             record.ended_at = Some(Timestamp::now());
             // The last processor takes the record out of the slot, without a copy on the way.
-            provider.span_end(&mut self.record);
+            provider.span_end(&mut slot.record);
         }
-        // Usually taken by then: look before calling the record's drop glue.
-        if self.record.is_some() {
-            self.record = None;
-        }
+        Slot::recycle(slot);
     }
 }
 
