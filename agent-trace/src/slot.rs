@@ -35,6 +35,8 @@ pub(crate) struct Slot {
 const KEEP: usize = 64;
 
 thread_local! {
+    /// Boxed on purpose (clippy's `vec_box` notwithstanding): the boxes are what is reused.
+    #[allow(clippy::vec_box)]
     static FREE: RefCell<Vec<Box<Slot>>> = const { RefCell::new(Vec::new()) };
 }
 
