@@ -236,15 +236,16 @@ pub(crate) fn expand(args: &TracedArgs, item: &ItemFn) -> syn::Result<TokenStrea
             }
         }
     };
+    // The closure captures nothing (literals only), so the data folds to one kind's.
     let start_call = quote! {
-        #private::start_span(
+        #private::start_span(|| #private::span_data(
             #private::SpanKind::#kind,
             #name,
             #model,
             &[#(#tools),*],
             &[#(#handoffs),*],
             #output_type,
-        )
+        ))
     };
     let start = quote! {
         let #mutability #span_ident = #start_call;

@@ -14,41 +14,63 @@ use crate::Record;
 pub use crate::model::SpanKind;
 pub use serde_json;
 
-/// Starts a span of `kind` for a `#[traced]` function.
-#[inline]
-pub fn start_span(
+/// Starts a `#[traced]` function's span. `data` is a closure written by the macro around a
+/// [`span_data`] call with literal arguments and no captures: inside the out-of-line start it
+/// then folds to building that one kind's data, with no branch on the kind and nothing to load.
+#[inline(always)]
+pub fn start_span(data: impl FnOnce() -> SpanData) -> Span {
+    Span::start_with(data)
+}
+
+/// The data of a `#[traced]` function's span of `kind`.
+#[inline(always)]
+pub fn span_data(
     kind: SpanKind,
     name: &'static str,
     model: Option<&'static str>,
     tools: &'static [&'static str],
     handoffs: &'static [&'static str],
     output_type: Option<&'static str>,
-) -> Span {
-    Span::start_with(|| {
-        let mut data = SpanData::empty(kind);
-        match &mut data {
-            SpanData::Agent(a) => {
-                a.name = Name::Borrowed(name);
-                if !tools.is_empty() {
-                    a.tools = Some(tools.iter().map(|s| Name::Borrowed(*s)).collect());
-                }
-                if !handoffs.is_empty() {
-                    a.handoffs = Some(handoffs.iter().map(|s| Name::Borrowed(*s)).collect());
-                }
-                a.output_type = output_type.map(Name::Borrowed);
-            }
-            SpanData::Function(f) => f.name = Name::Borrowed(name),
-            SpanData::Custom(c) => c.name = Name::Borrowed(name),
-            SpanData::Guardrail(g) => g.name = Name::Borrowed(name),
-            SpanData::Generation(g) => g.model = model.map(Name::Borrowed),
-            SpanData::Transcription(t) => t.model = model.map(Name::Borrowed),
-            SpanData::Speech(s) => s.model = model.map(Name::Borrowed),
-            SpanData::Handoff(h) => h.from_agent = Some(Name::Borrowed(name)),
-            SpanData::McpTools(m) => m.server = Some(Name::Borrowed(name)),
-            SpanData::Response(_) | SpanData::SpeechGroup(_) => {}
+) -> SpanData {
+    // The kinds `#[traced]` makes most, built directly.
+    match kind {
+        SpanKind::Function => {
+            return SpanData::Function(FunctionSpanData {
+                name: Name::Borrowed(name),
+                ..Default::default()
+            })
         }
-        data
-    })
+        SpanKind::Custom => {
+            return SpanData::Custom(CustomSpanData {
+                name: Name::Borrowed(name),
+                ..Default::default()
+            })
+        }
+        _ => {}
+    }
+    let mut data = SpanData::empty(kind);
+    match &mut data {
+        SpanData::Agent(a) => {
+            a.name = Name::Borrowed(name);
+            if !tools.is_empty() {
+                a.tools = Some(tools.iter().map(|s| Name::Borrowed(*s)).collect());
+            }
+            if !handoffs.is_empty() {
+                a.handoffs = Some(handoffs.iter().map(|s| Name::Borrowed(*s)).collect());
+            }
+            a.output_type = output_type.map(Name::Borrowed);
+        }
+        SpanData::Function(f) => f.name = Name::Borrowed(name),
+        SpanData::Custom(c) => c.name = Name::Borrowed(name),
+        SpanData::Guardrail(g) => g.name = Name::Borrowed(name),
+        SpanData::Generation(g) => g.model = model.map(Name::Borrowed),
+        SpanData::Transcription(t) => t.model = model.map(Name::Borrowed),
+        SpanData::Speech(s) => s.model = model.map(Name::Borrowed),
+        SpanData::Handoff(h) => h.from_agent = Some(Name::Borrowed(name)),
+        SpanData::McpTools(m) => m.server = Some(Name::Borrowed(name)),
+        SpanData::Response(_) | SpanData::SpeechGroup(_) => {}
+    }
+    data
 }
 
 /// Whether a `#[traced]` function's span records content: its arguments and return value are

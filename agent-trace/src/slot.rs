@@ -41,21 +41,43 @@ thread_local! {
 }
 
 impl Slot {
-    /// A slot holding `record` and `provider`: a free one of this thread's, or a new one.
-    #[inline]
-    pub(crate) fn new(record: SpanRecord, provider: ProviderRef) -> Box<Slot> {
-        let mut slot = FREE
-            .try_with(|f| f.try_borrow_mut().ok().and_then(|mut f| f.pop()))
+    /// An empty slot: a free one of this thread's, or a new one. The caller fills it in place
+    /// (a record built first and then moved in would be copied).
+    #[inline(always)]
+    pub(crate) fn take() -> Box<Slot> {
+        FREE.try_with(|f| f.try_borrow_mut().ok().and_then(|mut f| f.pop()))
             .ok()
             .flatten()
-            .unwrap_or_else(|| {
-                Box::new(Slot {
-                    record: None,
-                    provider: None,
-                })
-            });
-        slot.record = Some(record);
-        slot.provider = Some(provider);
+            .unwrap_or_else(Slot::new_empty)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn new_empty() -> Box<Slot> {
+        Box::new(Slot {
+            record: None,
+            provider: None,
+        })
+    }
+
+    /// Puts `record` and `provider` into a slot from [`take`](Slot::take).
+    #[inline(always)]
+    pub(crate) fn fill(&mut self, record: SpanRecord, provider: ProviderRef) {
+        debug_assert!(self.record.is_none() && self.provider.is_none());
+        // SAFETY: both fields are valid to write; a slot from `take` holds `None` in both (the
+        // free list keeps only emptied slots), so nothing is lost by not dropping them, which
+        // spares two calls of out-of-line drop glue that would find nothing to drop.
+        unsafe {
+            std::ptr::write(&mut self.record, Some(record));
+            std::ptr::write(&mut self.provider, Some(provider));
+        }
+    }
+
+    /// A slot holding `record` and `provider` (for tests).
+    #[cfg(test)]
+    fn new(record: SpanRecord, provider: ProviderRef) -> Box<Slot> {
+        let mut slot = Slot::take();
+        slot.fill(record, provider);
         slot
     }
 

@@ -116,7 +116,7 @@ impl Span {
     #[inline(always)]
     pub(crate) fn start_with(make: impl FnOnce() -> SpanData) -> Span {
         // The global switch first: switched off, no thread-local is touched.
-        if !crate::provider::is_enabled() || !crate::context::current_may_record() {
+        if !crate::provider::switch_read_on() || !crate::context::current_may_record() {
             return Span::none();
         }
         Span::start_here(make)
@@ -148,20 +148,23 @@ impl Span {
         if !provider.keeps_span(&data) {
             return Span::none();
         }
-        let record = SpanRecord {
-            id: SpanId::random(),
-            trace_id,
-            parent_id,
-            started_at: Timestamp::now(),
-            ended_at: None,
-            data,
-            error: None,
-            links: Vec::new(),
-        };
         let listened = provider.has_start_listeners();
-        let span = Span {
-            slot: Some(Slot::new(record, provider)),
-        };
+        // Built in its slot, not moved there.
+        let mut slot = Slot::take();
+        slot.fill(
+            SpanRecord {
+                id: SpanId::random(),
+                trace_id,
+                parent_id,
+                started_at: Timestamp::now(),
+                ended_at: None,
+                data,
+                error: None,
+                links: Vec::new(),
+            },
+            provider,
+        );
+        let span = Span { slot: Some(slot) };
         if listened {
             span.start_listened();
         }

@@ -74,6 +74,15 @@ pub fn is_enabled() -> bool {
     s == 1 || (s == 0 && read_switch_from_env())
 }
 
+/// The global switch as span starts check it: one compare, "on" only. A switch not read yet
+/// counts as off here, which is right because every provider reads it when it is built
+/// (`TracerProviderBuilder::build`), and a span only records under a position, which only a
+/// provider makes.
+#[inline(always)]
+pub(crate) fn switch_read_on() -> bool {
+    GLOBAL_SWITCH.load(Ordering::Relaxed) == 1
+}
+
 /// First use: the environment decides, once.
 #[cold]
 #[inline(never)]

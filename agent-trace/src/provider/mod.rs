@@ -19,6 +19,7 @@ use crate::processor::{TraceError, TracingProcessor};
 use crate::sampling::{Sampler, SamplingCounters, SamplingParams, SamplingStats, SpanFilter};
 
 use global::globally_enabled;
+pub(crate) use global::switch_read_on;
 pub use global::{global_provider, is_enabled, set_enabled, set_global_provider};
 pub(crate) use reference::ProviderRef;
 pub use shutdown::EXIT_FLUSH_TIMEOUT;
@@ -286,6 +287,10 @@ impl TracerProviderBuilder {
         if let Some(on) = crate::privacy::sensitive_data_from_env() {
             privacy.include_sensitive_data = on;
         }
+        // The global switch is read from the environment now if it has not been yet: span
+        // starts look only for "on" (see `global::switch_read_on`), and no span can start under
+        // a position before a provider exists.
+        let _ = global::is_enabled();
         #[cfg(feature = "pipeline")]
         let sole_batch = match &*self.processors {
             [only] => only.__as_batch_processor().cloned(),
