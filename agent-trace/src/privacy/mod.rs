@@ -124,11 +124,16 @@ impl Default for Privacy {
 impl Privacy {
     /// Cleans a span record in place: content out (when off), secrets redacted, long strings
     /// cut.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn apply_span(&self, span: &mut SpanRecord) {
-        if !has_text(span) {
-            return;
+        // Most spans hold no text: the look is inlined where spans end, the work is not.
+        if has_text(span) {
+            self.apply_span_text(span);
         }
+    }
+
+    #[inline(never)]
+    fn apply_span_text(&self, span: &mut SpanRecord) {
         if !self.include_sensitive_data {
             strip_content(span);
         }
@@ -243,7 +248,7 @@ pub(crate) fn strip_content(span: &mut SpanRecord) {
 
 /// Whether a record holds any string the privacy stage may change (the fields
 /// [`for_each_span_string`] visits, and the content [`strip_content`] removes).
-#[inline]
+#[inline(always)]
 fn has_text(span: &SpanRecord) -> bool {
     let data = match &span.data {
         SpanData::Function(d) => d.input.is_some() || d.output.is_some() || d.mcp_data.is_some(),
