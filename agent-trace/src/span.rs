@@ -142,14 +142,28 @@ impl Span {
         let Some((provider, trace_id, parent_id)) = at else {
             return Span::none();
         };
-        let data = make();
-        // Selective tracing: a dropped span is a no-op span, so its children attach to the
-        // position that is current now (the nearest kept ancestor).
-        if !provider.keeps_span(&data) {
-            return Span::none();
+        if provider.has_span_filter() {
+            let data = make();
+            // Selective tracing: a dropped span is a no-op span, so its children attach to the
+            // position that is current now (the nearest kept ancestor).
+            if !provider.keeps_span(&data) {
+                return Span::none();
+            }
+            return Span::filled(provider, trace_id, parent_id, move || data);
         }
+        Span::filled(provider, trace_id, parent_id, make)
+    }
+
+    /// A recording span whose record is built in its slot (the data too, where no filter
+    /// looked at it first), not built and then moved there.
+    #[inline(always)]
+    fn filled(
+        provider: ProviderRef,
+        trace_id: TraceId,
+        parent_id: Option<SpanId>,
+        make: impl FnOnce() -> SpanData,
+    ) -> Span {
         let listened = provider.has_start_listeners();
-        // Built in its slot, not moved there.
         let mut slot = Slot::take();
         slot.fill(
             SpanRecord {
@@ -158,7 +172,7 @@ impl Span {
                 parent_id,
                 started_at: Timestamp::now(),
                 ended_at: None,
-                data,
+                data: make(),
                 error: None,
                 links: Vec::new(),
             },

@@ -255,21 +255,26 @@ impl BatchProcessor {
     pub(crate) fn enqueue_span(&self, slot: &mut Option<SpanRecord>) {
         self.inner.queue.push_with(queue::TakeSpan(slot));
     }
+
+    /// Queues a copy of a trace record, as it starts and as it ends (the copy is made where
+    /// the queue keeps it).
+    #[inline]
+    pub(crate) fn enqueue_trace(&self, trace: &TraceRecord) {
+        self.inner
+            .queue
+            .push_with(|| Some(ExportItem::Trace(trace.clone())));
+    }
 }
 
 impl TracingProcessor for BatchProcessor {
     /// Queues the trace's record as it starts (`ended_at` is `None`), ahead of its spans.
     fn on_trace_start(&self, trace: &TraceRecord) {
-        self.inner
-            .queue
-            .push_with(|| Some(ExportItem::Trace(trace.clone())));
+        self.enqueue_trace(trace);
     }
 
     /// Queues the trace's record again as it ends (`ended_at` set).
     fn on_trace_end(&self, trace: &TraceRecord) {
-        self.inner
-            .queue
-            .push_with(|| Some(ExportItem::Trace(trace.clone())));
+        self.enqueue_trace(trace);
     }
 
     fn on_span_end(&self, span: &SpanRecord) {

@@ -41,8 +41,14 @@ use crate::model::{ExportItem, SpanRecord};
 #[derive(Default)]
 struct RingDrops(AtomicU64);
 
+/// A ring cell: an item on a cache-line boundary. A 192-byte record then takes three lines of
+/// the ring, not four (a ring's buffer, from the allocator, starts 16 bytes past a line), and
+/// those lines are what moves between the producing core and the export thread's.
+#[repr(C, align(64))]
+struct Cell64(ExportItem);
+
 struct Ring {
-    consumer: Consumer<ExportItem>,
+    consumer: Consumer<Cell64>,
     drops: Arc<RingDrops>,
     drained: u64,
     /// What `drained` must reach for a flush in progress: what the ring held when it began.
@@ -51,7 +57,7 @@ struct Ring {
 
 struct Local {
     queue_id: usize,
-    producer: Producer<ExportItem>,
+    producer: Producer<Cell64>,
     drops: Arc<RingDrops>,
     since_check: u32,
     /// The overflow sequence number just past this thread's last spilled item (0: none
@@ -149,6 +155,14 @@ impl ItemSource for TakeSpan<'_> {
     fn into_item(self) -> Option<ExportItem> {
         self.0.take().map(ExportItem::Span)
     }
+}
+
+/// The item inside a ring cell, for writing.
+#[inline(always)]
+fn item_cell(cell: &mut MaybeUninit<Cell64>) -> &mut MaybeUninit<ExportItem> {
+    // SAFETY: `Cell64` is `repr(C)` with the item as its only field, at offset 0; an
+    // uninitialized `Cell64` is an uninitialized item followed by padding.
+    unsafe { &mut *cell.as_mut_ptr().cast::<MaybeUninit<ExportItem>>() }
 }
 
 /// How often (in pushes) a producer looks at its ring's fill level.
@@ -295,7 +309,7 @@ impl Queue {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn push_local(&self, local: &mut Local, make: impl ItemSource) {
         if local.spilled_until != 0 {
             if local.spilled_until > self.overflow_drained.load(Ordering::Acquire) {
@@ -311,7 +325,7 @@ impl Queue {
         };
         let (first, _) = chunk.as_mut_slices();
         if let Some(cell) = first.first_mut() {
-            if make.write_to(cell) {
+            if make.write_to(item_cell(cell)) {
                 // SAFETY: `write_to` initialized the one slot of the chunk.
                 unsafe { chunk.commit(1) };
             }
@@ -356,7 +370,7 @@ impl Queue {
                 if let Ok(mut chunk) = local.producer.write_chunk_uninit(1) {
                     let (first, _) = chunk.as_mut_slices();
                     if let Some(cell) = first.first_mut() {
-                        if make.write_to(cell) {
+                        if make.write_to(item_cell(cell)) {
                             // SAFETY: `write_to` initialized the one slot of the chunk.
                             unsafe { chunk.commit(1) };
                         }
@@ -435,7 +449,7 @@ impl Queue {
                 continue;
             }
             if let Ok(chunk) = ring.consumer.read_chunk(n) {
-                out.extend(chunk);
+                out.extend(chunk.into_iter().map(|c| c.0));
                 ring.drained += n as u64;
             }
         }

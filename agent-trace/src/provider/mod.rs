@@ -348,6 +348,12 @@ impl ProviderInner {
         sampled
     }
 
+    /// Whether a span filter (selective tracing) looks at spans as they start.
+    #[inline]
+    pub(crate) fn has_span_filter(&self) -> bool {
+        self.filter.is_some()
+    }
+
     /// Whether the span filter keeps a span with `data` (a drop is counted).
     #[inline]
     pub(crate) fn keeps_span(&self, data: &SpanData) -> bool {
@@ -385,6 +391,12 @@ impl ProviderInner {
     pub(crate) fn trace_start(&self, trace: &TraceRecord) {
         let cleaned = self.privacy.apply_trace(trace);
         let trace = cleaned.as_ref().unwrap_or(trace);
+        // Our own processor alone: straight to its queue, with no virtual call or panic guard.
+        #[cfg(feature = "pipeline")]
+        if let Some(batch) = &self.sole_batch {
+            batch.enqueue_trace(trace);
+            return;
+        }
         for p in self.processors.iter() {
             self.guarded("on_trace_start", || p.on_trace_start(trace));
         }
@@ -393,6 +405,11 @@ impl ProviderInner {
     pub(crate) fn trace_end(&self, trace: &TraceRecord) {
         let cleaned = self.privacy.apply_trace(trace);
         let trace = cleaned.as_ref().unwrap_or(trace);
+        #[cfg(feature = "pipeline")]
+        if let Some(batch) = &self.sole_batch {
+            batch.enqueue_trace(trace);
+            return;
+        }
         for p in self.processors.iter() {
             self.guarded("on_trace_end", || p.on_trace_end(trace));
         }
