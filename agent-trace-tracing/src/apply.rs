@@ -134,12 +134,25 @@ impl Visit for Conditions<'_> {
 
 /// The index of the first rule matching a span, by its callsite and creation values
 /// (`record` visits them: at most once, and only when a rule's condition field is one of the
-/// callsite's fields).
+/// callsite's fields), and whether the answer read no value (then it holds for every span of
+/// the callsite).
 pub(crate) fn find_rule(
     rules: &Rules,
     fields: &ConditionFields,
     meta: &tracing_core::Metadata<'_>,
     record: impl FnOnce(&mut dyn Visit),
+) -> (Option<usize>, bool) {
+    let mut read_values = false;
+    let rule = find_rule_in(rules, fields, meta, record, &mut read_values);
+    (rule, !read_values)
+}
+
+fn find_rule_in(
+    rules: &Rules,
+    fields: &ConditionFields,
+    meta: &tracing_core::Metadata<'_>,
+    record: impl FnOnce(&mut dyn Visit),
+    read_values: &mut bool,
 ) -> Option<usize> {
     let (name, target) = (meta.name(), meta.target());
     // Per condition field (two bits each, the first 32 fields): 0 = not looked up yet, 1 = the
@@ -172,6 +185,7 @@ pub(crate) fn find_rule(
             continue;
         }
         // The values are visited once, deciding every rule's condition.
+        *read_values = true;
         let c = conditions.get_or_insert_with(|| {
             let mut c = Conditions {
                 rules: &rules.rules,

@@ -135,6 +135,7 @@ impl AgentTraceLayerBuilder {
             root_traces: self.root_traces,
             provider: self.provider,
             event_level: self.event_level,
+            callsites: crate::callsites::Callsites::new(),
         }
     }
 }

@@ -15,6 +15,7 @@ use tracing_subscriber::Layer;
 
 use crate::apply::{find_rule, initial_data, Apply, ConditionFields, Policy, Values};
 pub use crate::builder::AgentTraceLayerBuilder;
+use crate::callsites::Callsites;
 use crate::rules::{Rule, Rules};
 
 /// The target of the SDK's own diagnostics, and of nothing the bridge turns into spans.
@@ -89,6 +90,8 @@ pub struct AgentTraceLayer {
     pub(crate) root_traces: bool,
     pub(crate) provider: Option<TracerProvider>,
     pub(crate) event_level: Level,
+    /// Rule decisions remembered per callsite.
+    pub(crate) callsites: Callsites,
 }
 
 impl std::fmt::Debug for AgentTraceLayer {
@@ -232,7 +235,9 @@ impl AgentTraceLayer {
         if matches!(parent, Parent::None) && !self.root_traces {
             return; // outside any trace
         }
-        let rule_index = find_rule(&self.rules, &self.conditions, meta, |v| attrs.record(v));
+        let rule_index = self.callsites.rule(meta, || {
+            find_rule(&self.rules, &self.conditions, meta, |v| attrs.record(v))
+        });
         let rule = rule_index.and_then(|i| self.rules.rules.get(i));
         let data: SpanData = initial_data(rule, meta.name());
         let (mut span, trace) = match parent {

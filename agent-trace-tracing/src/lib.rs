@@ -148,6 +148,7 @@
 
 mod apply;
 mod builder;
+mod callsites;
 mod diagnostics;
 mod layer;
 mod rules;

@@ -62,11 +62,9 @@ fn sync_scopes_inside_an_instrumented_future_hand_their_spans_to_its_poll() {
     use futures::FutureExt;
     let (provider, seen) = common::collecting();
     let caught = futures::executor::block_on(provider.trace("mixed").run(async {
-        std::panic::AssertUnwindSafe(
-            async { nested_scopes(5) }.in_span(custom_span("outer")),
-        )
-        .catch_unwind()
-        .await
+        std::panic::AssertUnwindSafe(async { nested_scopes(5) }.in_span(custom_span("outer")))
+            .catch_unwind()
+            .await
     }));
     assert!(caught.is_err());
     let spans = seen.spans();
@@ -102,7 +100,10 @@ fn a_panic_caught_between_scopes_ends_the_scopes_it_went_through() {
         .iter()
         .find(|s| s.data.name() == Some("outer"))
         .unwrap();
-    assert!(outer.error.is_none(), "the panic did not reach the outer span");
+    assert!(
+        outer.error.is_none(),
+        "the panic did not reach the outer span"
+    );
     assert_eq!(levels.last().unwrap().parent_id, Some(outer.id));
     let after = spans
         .iter()

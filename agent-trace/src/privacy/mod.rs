@@ -260,7 +260,13 @@ fn has_text(span: &SpanRecord) -> bool {
         }
         SpanData::Speech(d) => d.input.is_some() || d.output.is_some() || d.model_config.is_some(),
         SpanData::SpeechGroup(d) => d.input.is_some(),
-        SpanData::Custom(d) => !d.data.is_empty(),
+        // Of custom attributes only strings can change (redacted, cut), and `input` and
+        // `output` go when content is off: other numbers, booleans and nulls need no visit.
+        SpanData::Custom(d) => d.data.iter().any(|(k, v)| {
+            matches!(v, Value::String(_) | Value::Array(_) | Value::Object(_))
+                || k == "input"
+                || k == "output"
+        }),
         SpanData::Response(d) => d.response_id.is_some(),
         SpanData::McpTools(d) => d.result.is_some(),
         SpanData::Agent(_) | SpanData::Handoff(_) | SpanData::Guardrail(_) => false,
@@ -378,6 +384,33 @@ mod tests {
         let e = r.error.as_ref().unwrap();
         assert_eq!(e.message, "boom");
         assert!(e.data.is_none());
+    }
+
+    #[test]
+    fn custom_attributes_without_strings_need_no_visit_unless_input_or_output() {
+        let mut r = SpanRecord::new(TraceId::random(), None, SpanData::custom("c"));
+        r.put_attribute("rows", json!(3));
+        r.put_attribute("hit", json!(true));
+        assert!(!has_text(&r), "numbers and booleans cannot change");
+        r.put_attribute("input", json!(42));
+        assert!(
+            has_text(&r),
+            "a numeric input still goes when content is off"
+        );
+        let privacy = Privacy {
+            include_sensitive_data: false,
+            redactor: None,
+            max_field_bytes: 64,
+        };
+        privacy.apply_span(&mut r);
+        let SpanData::Custom(c) = &r.data else {
+            unreachable!()
+        };
+        assert_eq!(c.data.get("input"), None);
+        assert_eq!(c.data.get("rows"), Some(&json!(3)));
+        let mut s = SpanRecord::new(TraceId::random(), None, SpanData::custom("c"));
+        s.put_attribute("note", json!("x".repeat(100)));
+        assert!(has_text(&s), "a string may be cut");
     }
 
     #[test]
