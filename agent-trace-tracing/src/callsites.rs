@@ -40,7 +40,9 @@ impl Callsites {
         meta: &'static Metadata<'static>,
         matching: impl FnOnce() -> (Option<usize>, bool),
     ) -> Option<usize> {
-        let key = key(meta);
+        let Some(key) = key(meta) else {
+            return matching().0;
+        };
         let slot = &self.slots[(key as usize ^ (key >> 8) as usize) & (SLOTS - 1)];
         let entry = slot.load(Ordering::Relaxed);
         if entry >> DECISION_BITS == key {
@@ -58,11 +60,14 @@ impl Callsites {
     }
 }
 
-/// A callsite's key: its metadata's address (static, unique per callsite) without the low
-/// alignment bits, so that it fits 48 bits; never zero.
+/// A callsite's key: its metadata's address (static, unique per callsite: two `Metadata`
+/// values never overlap and each is over 8 bytes) without the low 3 bits, which keeps it
+/// unique; never zero. `None` for an address past 2^51 (5-level paging, 52-bit arm64), whose
+/// key would not fit the entry's 48 bits: such callsites are matched every time.
 #[inline]
-fn key(meta: &'static Metadata<'static>) -> u64 {
-    ((meta as *const Metadata<'static> as usize as u64) >> 3) & ((1 << 48) - 1)
+fn key(meta: &'static Metadata<'static>) -> Option<u64> {
+    let key = (meta as *const Metadata<'static> as usize as u64) >> 3;
+    (key < 1 << 48).then_some(key)
 }
 
 #[cfg(test)]

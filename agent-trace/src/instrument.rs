@@ -255,8 +255,8 @@ impl<F: Future, H: OutputHook<F::Output>, S: SpanSlot> Future for Hooked<F, H, S
         if begin(this) {
             return poll_outermost(this, cx);
         }
-        // A raw pointer, not `&mut`: a reference to the whole level taken here would
-        // invalidate the live-span pointer `begin` installed (nested code records through it).
+        // A raw pointer, not `&mut`: a reference to the whole level taken here would invalidate
+        // the pointer a `#[traced] async fn`'s `&mut SpanState` level holds into its own frame.
         let unwinding = Unwinding(&raw mut this.level);
         let Some(fut) = &mut *this.fut else {
             // SAFETY: `begin` panics when the future has completed.

@@ -62,7 +62,8 @@ fn env_says_disabled() -> bool {
 
 /// Whether tracing is on globally: off when [`set_enabled`]`(false)` was called, or, until
 /// then, when `AGENT_TRACE_DISABLED` or `OTEL_SDK_DISABLED` is `true`, `1`, `yes` or `on`
-/// in any case (read once).
+/// in any case. The variables are read once: at the first provider build or the first call of
+/// this function, whichever comes first; set them before either.
 ///
 /// ```
 /// let _on = agent_trace::is_enabled();
