@@ -388,6 +388,12 @@ impl Queue {
             return;
         };
         local.spilled_until = self.push_borrowed(item);
+        // Past half the budget, producers outrun the export thread: on a machine with no core
+        // to spare, this one gives its time slice up so the export thread can drain before the
+        // budget runs out (it does not wait; the span is already queued).
+        if OVERFLOW_IN_USE.load(Ordering::Relaxed) > OVERFLOW_BUDGET / 2 {
+            std::thread::yield_now();
+        }
     }
 
     /// Appends an item whose budget unit is already taken; returns the sequence number just
