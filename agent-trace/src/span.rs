@@ -165,6 +165,8 @@ impl Span {
     ) -> Span {
         let listened = provider.has_start_listeners();
         let mut slot = Slot::take();
+        // A struct literal, not `SpanRecord::new`: through the constructor the record is built
+        // on the stack and copied into the slot (callgrind: 545 -> 614 instructions a span).
         slot.fill(
             SpanRecord {
                 id: SpanId::random(),

@@ -339,13 +339,6 @@ async fn panicking_fn(n: u32) {
     Box::pin(panicking_fn(n - 1)).await
 }
 
-/// The spans' chain from the innermost: each one's parent is the next one.
-fn assert_innermost_first(spans: &[agent_trace::SpanRecord]) {
-    for pair in spans.windows(2) {
-        assert_eq!(pair[0].parent_id, Some(pair[1].id), "ended out of order");
-    }
-}
-
 #[test]
 fn a_panic_deep_down_ends_every_level_with_its_message_innermost_first() {
     use futures::FutureExt;
@@ -367,7 +360,7 @@ fn a_panic_deep_down_ends_every_level_with_its_message_innermost_first() {
             assert!(error.message.contains("deep failure"), "{error:?}");
             assert!(s.ended_at.is_some());
         }
-        assert_innermost_first(&spans);
+        common::assert_innermost_first(&spans);
         // Every level's context was taken off as the panic went through.
         assert_eq!(agent_trace::Context::current().span_id(), outside);
         assert_eq!(seen.traces().len(), 1);
@@ -402,7 +395,7 @@ fn deep_levels_nest_and_each_records_on_its_own_span() {
     let spans = seen.spans();
     assert_eq!(spans.len(), levels as usize + 1);
     // Ended innermost first, each under the level above, each with its own depth.
-    assert_innermost_first(&spans);
+    common::assert_innermost_first(&spans);
     for (n, s) in spans.iter().enumerate() {
         let agent_trace::SpanData::Custom(c) = &s.data else {
             panic!("a custom span: {s:?}")
@@ -462,31 +455,5 @@ fn a_panic_caught_between_levels_ends_the_levels_it_went_through() {
         .in_span(custom_span("outer"))
         .await
     }));
-    let spans = seen.spans();
-    let levels: Vec<_> = spans
-        .iter()
-        .filter(|s| s.data.name() == Some("level"))
-        .cloned()
-        .collect();
-    assert_eq!(levels.len(), 11);
-    for s in &levels {
-        let error = s.error.as_ref().expect("each level records the panic");
-        assert!(error.message.contains("panicked"), "{error:?}");
-        assert!(s.ended_at.is_some());
-    }
-    assert_innermost_first(&levels);
-    let outer = spans
-        .iter()
-        .find(|s| s.data.name() == Some("outer"))
-        .expect("outer span");
-    assert!(
-        outer.error.is_none(),
-        "the panic did not reach the outer span"
-    );
-    assert_eq!(levels.last().unwrap().parent_id, Some(outer.id));
-    let after = spans
-        .iter()
-        .find(|s| s.data.name() == Some("after"))
-        .unwrap();
-    assert_eq!(after.parent_id, Some(outer.id));
+    common::assert_caught_between_levels(&seen.spans(), 11);
 }

@@ -5,7 +5,7 @@
 
 mod common;
 
-use agent_trace::{custom_span, Context, Instrument, SpanRecord};
+use agent_trace::{custom_span, Context, Instrument};
 
 fn nested_scopes(n: u32) {
     custom_span("level").in_scope(|| {
@@ -24,21 +24,6 @@ fn nested_traced(n: u32) {
     nested_traced(n - 1)
 }
 
-/// The spans' chain from the innermost: each one's parent is the next one.
-fn assert_innermost_first(spans: &[SpanRecord]) {
-    for pair in spans.windows(2) {
-        assert_eq!(pair[0].parent_id, Some(pair[1].id), "ended out of order");
-    }
-}
-
-fn assert_all_carry(spans: &[SpanRecord], message: &str) {
-    for s in spans {
-        let error = s.error.as_ref().expect("every level records the panic");
-        assert!(error.message.contains(message), "{error:?}");
-        assert!(s.ended_at.is_some());
-    }
-}
-
 #[test]
 fn a_panic_through_nested_scopes_ends_each_with_its_message_innermost_first() {
     let forms: [fn(u32); 2] = [nested_scopes, nested_traced];
@@ -52,8 +37,8 @@ fn a_panic_through_nested_scopes_ends_each_with_its_message_innermost_first() {
         });
         let spans = seen.spans();
         assert_eq!(spans.len(), 21);
-        assert_all_carry(&spans, "deep failure");
-        assert_innermost_first(&spans);
+        common::assert_all_carry(&spans, "deep failure");
+        common::assert_innermost_first(&spans);
     }
 }
 
@@ -69,8 +54,8 @@ fn sync_scopes_inside_an_instrumented_future_hand_their_spans_to_its_poll() {
     assert!(caught.is_err());
     let spans = seen.spans();
     assert_eq!(spans.len(), 7, "six scopes and the future's span");
-    assert_all_carry(&spans, "deep failure");
-    assert_innermost_first(&spans);
+    common::assert_all_carry(&spans, "deep failure");
+    common::assert_innermost_first(&spans);
     assert_eq!(spans.last().unwrap().data.name(), Some("outer"));
 }
 
@@ -86,28 +71,6 @@ fn a_panic_caught_between_scopes_ends_the_scopes_it_went_through() {
             custom_span("after").end();
         })
     });
-    let spans = seen.spans();
-    let levels: Vec<_> = spans
-        .iter()
-        .filter(|s| s.data.name() == Some("level"))
-        .cloned()
-        .collect();
-    assert_eq!(levels.len(), 4);
     // The panic was caught before the outermost catching level saw it: "panicked".
-    assert_all_carry(&levels, "panicked");
-    assert_innermost_first(&levels);
-    let outer = spans
-        .iter()
-        .find(|s| s.data.name() == Some("outer"))
-        .unwrap();
-    assert!(
-        outer.error.is_none(),
-        "the panic did not reach the outer span"
-    );
-    assert_eq!(levels.last().unwrap().parent_id, Some(outer.id));
-    let after = spans
-        .iter()
-        .find(|s| s.data.name() == Some("after"))
-        .unwrap();
-    assert_eq!(after.parent_id, Some(outer.id));
+    common::assert_caught_between_levels(&seen.spans(), 4);
 }

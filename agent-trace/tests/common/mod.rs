@@ -29,6 +29,56 @@ pub fn by_name(spans: &[SpanRecord]) -> HashMap<String, SpanRecord> {
     m
 }
 
+/// The first span named `name` (for lists where other names repeat).
+pub fn named<'a>(spans: &'a [SpanRecord], name: &str) -> &'a SpanRecord {
+    spans
+        .iter()
+        .find(|s| s.data.name() == Some(name))
+        .unwrap_or_else(|| panic!("no span named {name}"))
+}
+
+/// The spans named `name`, in the order they ended.
+pub fn all_named(spans: &[SpanRecord], name: &str) -> Vec<SpanRecord> {
+    spans
+        .iter()
+        .filter(|s| s.data.name() == Some(name))
+        .cloned()
+        .collect()
+}
+
+/// The spans' chain from the innermost: each one's parent is the next one.
+pub fn assert_innermost_first(spans: &[SpanRecord]) {
+    for pair in spans.windows(2) {
+        assert_eq!(pair[0].parent_id, Some(pair[1].id), "ended out of order");
+    }
+}
+
+/// Every span ended, with an error whose message contains `message`.
+pub fn assert_all_carry(spans: &[SpanRecord], message: &str) {
+    for s in spans {
+        let error = s.error.as_ref().expect("every level records the panic");
+        assert!(error.message.contains(message), "{error:?}");
+        assert!(s.ended_at.is_some());
+    }
+}
+
+/// A panic went through `levels` spans named "level" and was caught inside the span named
+/// "outer", which then started "after": the levels ended "panicked" innermost first, under
+/// "outer", which carries no error, and "after" went under "outer".
+pub fn assert_caught_between_levels(spans: &[SpanRecord], levels: usize) {
+    let level_spans = all_named(spans, "level");
+    assert_eq!(level_spans.len(), levels);
+    assert_all_carry(&level_spans, "panicked");
+    assert_innermost_first(&level_spans);
+    let outer = named(spans, "outer");
+    assert!(
+        outer.error.is_none(),
+        "the panic did not reach the outer span"
+    );
+    assert_eq!(level_spans.last().unwrap().parent_id, Some(outer.id));
+    assert_eq!(named(spans, "after").parent_id, Some(outer.id));
+}
+
 /// The parent's id of the span named `child`, checked to be the span named `parent`.
 pub fn assert_parent(spans: &HashMap<String, SpanRecord>, child: &str, parent: Option<&str>) {
     let c = &spans[child];
