@@ -260,9 +260,7 @@ impl BatchProcessor {
     /// the queue keeps it).
     #[inline]
     pub(crate) fn enqueue_trace(&self, trace: &TraceRecord) {
-        self.inner
-            .queue
-            .push_with(|| Some(ExportItem::Trace(trace.clone())));
+        self.inner.queue.push_with(queue::CloneTrace(trace));
     }
 }
 

@@ -33,7 +33,7 @@ use tokio::sync::Notify;
 
 use std::mem::MaybeUninit;
 
-use crate::model::{ExportItem, SpanRecord};
+use crate::model::{ExportItem, SpanRecord, TraceRecord};
 
 /// Drops counted by a producing thread, read by the export thread. Single writer: the update
 /// is a plain load + store, no locked instruction. (What a ring accepted needs no producer-side
@@ -128,6 +128,22 @@ impl<F: FnOnce() -> Option<ExportItem>> ItemSource for F {
     #[inline]
     fn into_item(self) -> Option<ExportItem> {
         self()
+    }
+}
+
+/// A copy of a trace record, made straight into the ring's cell (see [`ItemSource`]).
+pub(crate) struct CloneTrace<'a>(pub(crate) &'a TraceRecord);
+
+impl ItemSource for CloneTrace<'_> {
+    #[inline]
+    fn write_to(self, cell: &mut MaybeUninit<ExportItem>) -> bool {
+        cell.write(ExportItem::Trace(self.0.clone()));
+        true
+    }
+
+    #[inline]
+    fn into_item(self) -> Option<ExportItem> {
+        Some(ExportItem::Trace(self.0.clone()))
     }
 }
 

@@ -144,10 +144,17 @@ impl Privacy {
     }
 
     /// A cleaned copy of a trace record, or `None` when it needs no change.
+    #[inline(always)]
     pub(crate) fn apply_trace(&self, trace: &TraceRecord) -> Option<TraceRecord> {
+        // Most traces carry neither: the look is inlined, the work is not.
         if trace.metadata.is_none() && trace.group_id.is_none() {
             return None;
         }
+        self.apply_trace_text(trace)
+    }
+
+    #[inline(never)]
+    fn apply_trace_text(&self, trace: &TraceRecord) -> Option<TraceRecord> {
         // Without a redactor only an over-long string can change: look before copying (most
         // traces carry metadata, and this runs at every trace's start and end).
         if self.redactor.is_none() && !self.trace_has_long_string(trace) {
