@@ -173,12 +173,23 @@ impl ItemSource for TakeSpan<'_> {
     }
 }
 
-/// The item inside a ring cell, for writing.
+/// Writes `make`'s item into the next cell of a ring; `make` back when the ring is full.
 #[inline(always)]
-fn item_cell(cell: &mut MaybeUninit<Cell64>) -> &mut MaybeUninit<ExportItem> {
-    // SAFETY: `Cell64` is `repr(C)` with the item as its only field, at offset 0; an
-    // uninitialized `Cell64` is an uninitialized item followed by padding.
-    unsafe { &mut *cell.as_mut_ptr().cast::<MaybeUninit<ExportItem>>() }
+fn write_one<S: ItemSource>(producer: &mut Producer<Cell64>, make: S) -> Result<(), S> {
+    let Ok(mut chunk) = producer.write_chunk_uninit(1) else {
+        return Err(make);
+    };
+    let (first, _) = chunk.as_mut_slices();
+    if let Some(cell) = first.first_mut() {
+        // SAFETY: `Cell64` is `repr(C)` with the item as its only field, at offset 0; an
+        // uninitialized `Cell64` is an uninitialized item followed by padding.
+        let item = unsafe { &mut *cell.as_mut_ptr().cast::<MaybeUninit<ExportItem>>() };
+        if make.write_to(item) {
+            // SAFETY: `write_to` initialized the one slot of the chunk.
+            unsafe { chunk.commit(1) };
+        }
+    }
+    Ok(())
 }
 
 /// How often (in pushes) a producer looks at its ring's fill level.
@@ -335,16 +346,9 @@ impl Queue {
             }
             local.spilled_until = 0;
         }
-        let Ok(mut chunk) = local.producer.write_chunk_uninit(1) else {
+        if let Err(make) = write_one(&mut local.producer, make) {
             self.spill(local, make);
             return;
-        };
-        let (first, _) = chunk.as_mut_slices();
-        if let Some(cell) = first.first_mut() {
-            if make.write_to(item_cell(cell)) {
-                // SAFETY: `write_to` initialized the one slot of the chunk.
-                unsafe { chunk.commit(1) };
-            }
         }
         local.since_check += 1;
         if local.since_check >= CHECK_EVERY {
@@ -383,14 +387,7 @@ impl Queue {
         if !borrow_one() {
             if local.spilled_until == 0 {
                 // Nothing of this thread is waiting: the ring, if it has room again.
-                if let Ok(mut chunk) = local.producer.write_chunk_uninit(1) {
-                    let (first, _) = chunk.as_mut_slices();
-                    if let Some(cell) = first.first_mut() {
-                        if make.write_to(item_cell(cell)) {
-                            // SAFETY: `write_to` initialized the one slot of the chunk.
-                            unsafe { chunk.commit(1) };
-                        }
-                    }
+                if write_one(&mut local.producer, make).is_ok() {
                     return;
                 }
             }

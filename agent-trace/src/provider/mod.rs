@@ -389,29 +389,33 @@ impl ProviderInner {
     }
 
     pub(crate) fn trace_start(&self, trace: &TraceRecord) {
-        let cleaned = self.privacy.apply_trace(trace);
-        let trace = cleaned.as_ref().unwrap_or(trace);
-        // Our own processor alone: straight to its queue, with no virtual call or panic guard.
-        #[cfg(feature = "pipeline")]
-        if let Some(batch) = &self.sole_batch {
-            batch.enqueue_trace(trace);
-            return;
-        }
-        for p in self.processors.iter() {
-            self.guarded("on_trace_start", || p.on_trace_start(trace));
-        }
+        self.deliver_trace(trace, "on_trace_start", |p, t| p.on_trace_start(t));
     }
 
     pub(crate) fn trace_end(&self, trace: &TraceRecord) {
+        self.deliver_trace(trace, "on_trace_end", |p, t| p.on_trace_end(t));
+    }
+
+    /// Hands a trace record, cleaned, to every processor through `call` (`what` names the
+    /// callback in a panic report).
+    #[inline]
+    fn deliver_trace(
+        &self,
+        trace: &TraceRecord,
+        what: &'static str,
+        call: impl Fn(&dyn TracingProcessor, &TraceRecord),
+    ) {
         let cleaned = self.privacy.apply_trace(trace);
         let trace = cleaned.as_ref().unwrap_or(trace);
+        // Our own processor alone: straight to its queue, with no virtual call or panic guard
+        // (a batch processor queues the record the same way at a trace's start and end).
         #[cfg(feature = "pipeline")]
         if let Some(batch) = &self.sole_batch {
             batch.enqueue_trace(trace);
             return;
         }
         for p in self.processors.iter() {
-            self.guarded("on_trace_end", || p.on_trace_end(trace));
+            self.guarded(what, || call(&**p, trace));
         }
     }
 
