@@ -155,9 +155,6 @@ fn find_rule_in(
     read_values: &mut bool,
 ) -> Option<usize> {
     let (name, target) = (meta.name(), meta.target());
-    // Per condition field (two bits each, the first 32 fields): 0 = not looked up yet, 1 = the
-    // callsite declares it, 2 = it does not.
-    let mut declared: u64 = 0;
     let mut record = Some(record);
     let mut conditions: Option<Conditions<'_>> = None;
     for (i, rule) in rules.rules.iter().enumerate() {
@@ -167,37 +164,30 @@ fn find_rule_in(
         let Some(c) = fields.of_rule[i] else {
             return Some(i);
         };
-        // A field the callsite does not declare cannot be set: the common case of spans that
-        // are not GenAI spans, decided without visiting their values.
-        let shift = 2 * c.min(31) as u32;
-        let mut known = if c < 32 { (declared >> shift) & 3 } else { 0 };
-        if known == 0 {
-            known = if meta.fields().field(fields.names[c].as_ref()).is_some() {
-                1
-            } else {
-                2
-            };
-            if c < 32 {
-                declared |= known << shift;
+        let state = match &conditions {
+            // Once the values are visited, every rule's condition is decided.
+            Some(visited) => &visited.state,
+            None => {
+                // A field the callsite does not declare cannot be set: the common case of
+                // spans that are not GenAI spans, decided without visiting their values (and
+                // remembered per callsite, see `callsites.rs`).
+                if meta.fields().field(fields.names[c].as_ref()).is_none() {
+                    continue;
+                }
+                // The values are visited once, deciding every rule's condition.
+                *read_values = true;
+                let mut visited = Conditions {
+                    rules: &rules.rules,
+                    fields,
+                    state: smallvec::smallvec![0; rules.rules.len()],
+                };
+                if let Some(record) = record.take() {
+                    record(&mut visited);
+                }
+                &conditions.insert(visited).state
             }
-        }
-        if known == 2 {
-            continue;
-        }
-        // The values are visited once, deciding every rule's condition.
-        *read_values = true;
-        let c = conditions.get_or_insert_with(|| {
-            let mut c = Conditions {
-                rules: &rules.rules,
-                fields,
-                state: smallvec::smallvec![0; rules.rules.len()],
-            };
-            if let Some(record) = record.take() {
-                record(&mut c);
-            }
-            c
-        });
-        if c.state[i] == 1 {
+        };
+        if state[i] == 1 {
             return Some(i);
         }
     }

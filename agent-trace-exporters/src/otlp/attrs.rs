@@ -8,7 +8,6 @@
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, ArrayValue, KeyValue};
 use serde_json::{Map, Value};
 
-use super::json_text;
 
 /// An attribute value that is not an array.
 #[derive(Debug, Clone, Copy)]
@@ -128,16 +127,13 @@ impl Attrs for Vec<KeyValue> {
     }
 
     fn json_text(&mut self, key: &str, value: &Value) {
-        let mut text = Vec::new();
-        json_text::write_value(&mut text, value);
-        // JSON text of a `Value` is UTF-8.
-        self.string(key, String::from_utf8(text).unwrap_or_default());
+        self.string(key, value.to_string());
     }
 
     fn json_map(&mut self, key: &str, map: &Map<String, Value>) {
-        let mut text = Vec::new();
-        json_text::write_map(&mut text, map);
-        self.string(key, String::from_utf8(text).unwrap_or_default());
+        // Serializing a JSON map cannot fail; the text says so if it ever did.
+        let text = serde_json::to_string(map).unwrap_or_else(|e| format!("<unserializable: {e}>"));
+        self.string(key, text);
     }
 
     fn string(&mut self, key: &str, value: String) {

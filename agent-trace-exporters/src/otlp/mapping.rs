@@ -76,7 +76,17 @@ impl TraceGroups {
         self.map.get(trace)
     }
 
-    pub(crate) fn started(&mut self, trace: &TraceRecord) {
+    /// Takes the group ids of a batch's trace records, before its spans are mapped (a trace's
+    /// start and end records carry the same group id).
+    pub(crate) fn start_all(&mut self, batch: &[ExportItem]) {
+        for item in batch {
+            if let ExportItem::Trace(t) = item {
+                self.started(t);
+            }
+        }
+    }
+
+    fn started(&mut self, trace: &TraceRecord) {
         let Some(group) = &trace.group_id else { return };
         if self.map.insert(trace.id, group.clone()).is_none() {
             self.order.push_back(trace.id);
@@ -135,19 +145,14 @@ pub(crate) fn build_request(
     config: &MappingConfig,
     groups: &mut TraceGroups,
 ) -> ExportTraceServiceRequest {
-    // Trace records of this batch first (start and end records carry the same group id).
-    for item in batch {
-        if let ExportItem::Trace(t) = item {
-            groups.started(t);
-        }
-    }
+    groups.start_all(batch);
     let spans = batch
         .iter()
         .filter_map(|item| match item {
             // A trace becomes its workflow span when it ends (then it has a duration).
             ExportItem::Trace(_) if item.is_trace_start() => None,
             ExportItem::Trace(t) => Some(workflow_span(t)),
-            ExportItem::Span(s) => Some(map_span(s, config, groups.map.get(&s.trace_id))),
+            ExportItem::Span(s) => Some(map_span(s, config, groups.get(&s.trace_id))),
         })
         .collect();
     ExportTraceServiceRequest {

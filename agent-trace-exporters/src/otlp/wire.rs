@@ -70,12 +70,7 @@ pub(crate) fn encode_request(
     groups: &mut TraceGroups,
     buf: &mut Vec<u8>,
 ) {
-    // Trace records of this batch first (start and end records carry the same group id).
-    for item in batch {
-        if let ExportItem::Trace(t) = item {
-            groups.started(t);
-        }
-    }
+    groups.start_all(batch);
     let groups = &*groups;
     // The last span's trace and group id: a trace's spans often come one after the other.
     let mut last: Option<(agent_trace::TraceId, Option<&String>)> = None;
@@ -249,11 +244,7 @@ fn key_value(buf: &mut Vec<u8>, key: &str, value_len: usize, value: impl FnOnce(
     };
     encode_key(SPAN_ATTRIBUTES, WireType::LengthDelimited, buf);
     encode_varint((key_len + delimited(value_len)) as u64, buf);
-    if !key.is_empty() {
-        encode_key(KEY_VALUE_KEY, WireType::LengthDelimited, buf);
-        encode_varint(key.len() as u64, buf);
-        buf.extend_from_slice(key.as_bytes());
-    }
+    bytes(buf, KEY_VALUE_KEY, key.as_bytes());
     encode_key(KEY_VALUE_VALUE, WireType::LengthDelimited, buf);
     encode_varint(value_len as u64, buf);
     value(buf);
@@ -298,11 +289,7 @@ impl Attrs for Writer<'_> {
 /// first).
 fn text_value(buf: &mut Vec<u8>, key: &str, guess: usize, text: impl FnOnce(&mut Vec<u8>)) {
     nested(buf, SPAN_ATTRIBUTES, guess, |buf| {
-        if !key.is_empty() {
-            encode_key(KEY_VALUE_KEY, WireType::LengthDelimited, buf);
-            encode_varint(key.len() as u64, buf);
-            buf.extend_from_slice(key.as_bytes());
-        }
+        bytes(buf, KEY_VALUE_KEY, key.as_bytes());
         nested(buf, KEY_VALUE_VALUE, guess, |buf| {
             nested(buf, ANY_VALUE_STRING, guess, text);
         });
