@@ -427,7 +427,7 @@ fn rate(v: f64) -> String {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     // `cargo bench` passes `--bench`; `cargo test --benches` does not (a quick check then).
-    let quick = common::quick() || !args.iter().any(|a| a == "--bench");
+    let quick = common::checking_run();
     let (rounds, batches) = if quick { (3, 1) } else { (31, 8) };
 
     let starts = trace_starts();

@@ -42,7 +42,7 @@ mod report;
 use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
-use common::{quick, FLUSH_TIMEOUT};
+use common::{checking_run, made, FLUSH_TIMEOUT};
 use systems::*;
 
 /// What a row is compared with, and the target for the comparison.
@@ -54,6 +54,27 @@ pub enum Goal {
     AtMost(f64),
     /// `row - vs` at most this many nanoseconds, on the median and on the fastest sample.
     WithinNs(f64),
+}
+
+/// The system whose spans a row records, if any.
+#[derive(Clone, Copy)]
+pub enum Made {
+    /// None recorded (floors, no current trace, switched off).
+    Nothing,
+    AgentTrace,
+    Fastrace,
+    Otel,
+}
+
+impl Made {
+    fn counter(self) -> Option<&'static std::sync::atomic::AtomicU64> {
+        match self {
+            Made::Nothing => None,
+            Made::AgentTrace => Some(&MADE_AT),
+            Made::Fastrace => Some(&MADE_FASTRACE),
+            Made::Otel => Some(&MADE_OTEL),
+        }
+    }
 }
 
 /// One row: a scenario for one system.
@@ -69,6 +90,8 @@ pub struct Row {
     /// Iterations per sample (full mode).
     pub k: u64,
     pub sample: fn(u64) -> Duration,
+    /// Whose recorded spans the row makes (counted for the delivery table).
+    pub made: Made,
     /// The row this one is compared with, and the target.
     pub vs: Option<(&'static str, Goal)>,
 }
@@ -90,6 +113,7 @@ pub const ROWS: &[Row] = &[
         spans: 1,
         k: 4096,
         sample: rows::clock_agent_trace,
+        made: Made::Nothing,
         vs: None,
     },
     Row {
@@ -100,6 +124,7 @@ pub const ROWS: &[Row] = &[
         spans: 1,
         k: 4096,
         sample: rows::clock_std,
+        made: Made::Nothing,
         vs: None,
     },
     Row {
@@ -110,6 +135,7 @@ pub const ROWS: &[Row] = &[
         spans: 1,
         k: 8192,
         sample: rows::floor_span_none,
+        made: Made::Nothing,
         vs: None,
     },
     Row {
@@ -120,6 +146,7 @@ pub const ROWS: &[Row] = &[
         spans: 11,
         k: 64,
         sample: rows::nested_agent_trace,
+        made: Made::AgentTrace,
         vs: Some(("nested_fr", Goal::AtMost(0.6))),
     },
     Row {
@@ -130,6 +157,7 @@ pub const ROWS: &[Row] = &[
         spans: 11,
         k: 64,
         sample: rows::nested_fastrace,
+        made: Made::Fastrace,
         vs: None,
     },
     Row {
@@ -140,6 +168,7 @@ pub const ROWS: &[Row] = &[
         spans: 11,
         k: 32,
         sample: rows::nested_otel,
+        made: Made::Otel,
         vs: Some(("nested_fr", Goal::Info)),
     },
     Row {
@@ -150,6 +179,7 @@ pub const ROWS: &[Row] = &[
         spans: 11,
         k: 64,
         sample: rows::async_agent_trace,
+        made: Made::AgentTrace,
         vs: Some(("async_fr", Goal::AtMost(0.5))),
     },
     Row {
@@ -160,6 +190,7 @@ pub const ROWS: &[Row] = &[
         spans: 11,
         k: 64,
         sample: rows::async_fastrace,
+        made: Made::Fastrace,
         vs: None,
     },
     Row {
@@ -170,6 +201,7 @@ pub const ROWS: &[Row] = &[
         spans: 11,
         k: 32,
         sample: rows::async_otel,
+        made: Made::Otel,
         vs: Some(("async_fr", Goal::Info)),
     },
     Row {
@@ -180,6 +212,7 @@ pub const ROWS: &[Row] = &[
         spans: 11,
         k: 64,
         sample: rows::async_floor,
+        made: Made::Nothing,
         vs: None,
     },
     Row {
@@ -190,6 +223,7 @@ pub const ROWS: &[Row] = &[
         spans: 1,
         k: 4096,
         sample: rows::no_trace_agent_trace_fn,
+        made: Made::Nothing,
         vs: Some(("no_trace_fr_fn", Goal::AtMost(0.6))),
     },
     Row {
@@ -200,6 +234,7 @@ pub const ROWS: &[Row] = &[
         spans: 1,
         k: 4096,
         sample: rows::no_trace_fastrace_fn,
+        made: Made::Nothing,
         vs: None,
     },
     Row {
@@ -210,6 +245,7 @@ pub const ROWS: &[Row] = &[
         spans: 1,
         k: 4096,
         sample: rows::no_trace_agent_trace_span,
+        made: Made::Nothing,
         vs: Some(("no_trace_fr_local", Goal::Info)),
     },
     Row {
@@ -220,6 +256,7 @@ pub const ROWS: &[Row] = &[
         spans: 1,
         k: 4096,
         sample: rows::no_trace_fastrace_local_span,
+        made: Made::Nothing,
         vs: None,
     },
     Row {
@@ -230,6 +267,7 @@ pub const ROWS: &[Row] = &[
         spans: 1,
         k: 8192,
         sample: rows::disabled_agent_trace,
+        made: Made::Nothing,
         vs: Some(("floor", Goal::WithinNs(1.0))),
     },
     Row {
@@ -240,6 +278,7 @@ pub const ROWS: &[Row] = &[
         spans: 1,
         k: 8192,
         sample: rows::disabled_fastrace,
+        made: Made::Nothing,
         vs: Some(("floor", Goal::Info)),
     },
     Row {
@@ -250,6 +289,7 @@ pub const ROWS: &[Row] = &[
         spans: 11,
         k: 64,
         sample: rows::generation_agent_trace,
+        made: Made::AgentTrace,
         vs: Some(("nested_at", Goal::AtMost(1.5))),
     },
     Row {
@@ -260,6 +300,7 @@ pub const ROWS: &[Row] = &[
         spans: 11,
         k: 64,
         sample: rows::generation_fastrace,
+        made: Made::Fastrace,
         vs: Some(("nested_fr", Goal::Info)),
     },
     Row {
@@ -270,6 +311,7 @@ pub const ROWS: &[Row] = &[
         spans: 11,
         k: 64,
         sample: rows::function_agent_trace,
+        made: Made::AgentTrace,
         vs: Some(("nested_at", Goal::AtMost(1.5))),
     },
     Row {
@@ -280,6 +322,7 @@ pub const ROWS: &[Row] = &[
         spans: 11,
         k: 64,
         sample: rows::function_fastrace,
+        made: Made::Fastrace,
         vs: Some(("nested_fr", Goal::Info)),
     },
 ];
@@ -296,7 +339,7 @@ impl Settings {
     fn from_env() -> Settings {
         // `cargo bench` passes `--bench`; `cargo test --benches` does not (a debug build: run
         // the checks, not the timings).
-        let quick = quick() || !std::env::args().any(|a| a == "--bench");
+        let quick = checking_run();
         let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
         if quick {
             Settings {
@@ -358,6 +401,9 @@ fn main() {
             let k = settings.k(row);
             settle(settings.pause);
             let elapsed = (row.sample)(k);
+            if let Some(c) = row.made.counter() {
+                made(c, row.spans * (k + rows::WARM));
+            }
             if round >= settings.warm_rounds {
                 samples[(round + j) % n].push(elapsed.as_nanos() as f64 / (k * row.spans) as f64);
             }

@@ -43,7 +43,7 @@ mod typed_generation_usage;
 use std::sync::atomic::Ordering;
 use std::sync::LazyLock;
 
-use common::{quick, FLUSH_TIMEOUT};
+use common::{at_dropped_counted, checking_run, quick, FLUSH_TIMEOUT};
 use systems::*;
 
 // ---------------------------------------------------------------------------------------------
@@ -95,13 +95,10 @@ fn report_delivery() {
         );
         // Quick mode (and `cargo test --benches`) is CI's check that nothing goes uncounted:
         // every item offered to the pipeline reached the exporter or is counted as dropped.
-        if quick() || !std::env::args().any(|a| a == "--bench") {
+        if checking_run() {
             let e = &s.exporters[0];
             let at_exporter = at.counts.spans() + at.counts.traces();
-            let counted = at_exporter
-                + s.dropped_queue_full
-                + s.dropped_after_shutdown
-                + e.dropped_export_failed;
+            let counted = at_exporter + at_dropped_counted(&s);
             let unaccounted = s.produced() as i64 - counted as i64;
             assert!(
                 unaccounted == 0 && s.balanced() && at_exporter == e.exported,

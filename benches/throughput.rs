@@ -254,8 +254,7 @@ impl System for At {
         let produced = produced_spans + 2 * (produced_spans / SPANS_PER_TRACE as u64);
         let exported = self.0.counts.spans() + self.0.counts.traces();
         let s = self.0.batch.stats();
-        let counted =
-            s.dropped_queue_full + s.dropped_after_shutdown + s.exporters[0].dropped_export_failed;
+        let counted = common::at_dropped_counted(&s);
         Some(produced as i64 - exported as i64 - counted as i64)
     }
 }

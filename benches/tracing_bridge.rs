@@ -29,7 +29,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
-use common::{quick, AgentTraceCounting, Counts, OtelCounting, FLUSH_TIMEOUT};
+use common::{made, quick, AgentTraceCounting, Counts, OtelCounting, FLUSH_TIMEOUT};
 
 use divan::counter::ItemsCount;
 use divan::Bencher;
@@ -130,10 +130,6 @@ fn settle() {
 /// Spans the benches made inside a trace, per system.
 static MADE_BRIDGE: AtomicU64 = AtomicU64::new(0);
 static MADE_OTEL: AtomicU64 = AtomicU64::new(0);
-
-fn made(c: &AtomicU64, n: u64) {
-    c.store(c.load(Ordering::Relaxed) + n, Ordering::Relaxed);
-}
 
 fn report() {
     settle();

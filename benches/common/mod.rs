@@ -11,6 +11,28 @@ pub fn quick() -> bool {
     std::env::var("AGENT_TRACE_BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0")
 }
 
+/// Whether this run checks the benches rather than timing them: quick mode, or
+/// `cargo test --benches` (a debug build; `cargo bench` passes `--bench`, it does not).
+pub fn checking_run() -> bool {
+    quick() || !std::env::args().any(|a| a == "--bench")
+}
+
+/// Adds `n` to a counter with one writer: a plain load and store, no locked instruction in a
+/// timed loop.
+pub fn made(c: &AtomicU64, n: u64) {
+    c.store(c.load(Ordering::Relaxed) + n, Ordering::Relaxed);
+}
+
+/// The items agent-trace's pipeline counted as dropped, every cause and exporter together.
+pub fn at_dropped_counted(s: &agent_trace::BatchStats) -> u64 {
+    s.dropped_queue_full
+        + s.dropped_after_shutdown
+        + s.exporters
+            .iter()
+            .map(|e| e.dropped_export_failed)
+            .sum::<u64>()
+}
+
 /// Spans (and other items) that reached an exporter.
 #[derive(Default, Debug)]
 pub struct Counts {

@@ -5,7 +5,7 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use crate::common::FLUSH_TIMEOUT;
+use crate::common::{at_dropped_counted, FLUSH_TIMEOUT};
 use crate::systems::*;
 use crate::{Goal, Settings, ROWS};
 
@@ -62,13 +62,7 @@ pub struct Delivery {
 
 impl Delivery {
     fn at_dropped_counted(&self) -> u64 {
-        let s = &self.at_stats;
-        s.dropped_queue_full
-            + s.dropped_after_shutdown
-            + s.exporters
-                .iter()
-                .map(|e| e.dropped_export_failed)
-                .sum::<u64>()
+        at_dropped_counted(&self.at_stats)
     }
 
     /// Whether agent-trace delivered every span it made and accounts for every item.
@@ -106,13 +100,7 @@ pub fn delivery() -> Delivery {
     let at_items_exported = at.counts.spans() + at.counts.traces();
     let at_unaccounted = at_stats.produced() as i64
         - at_items_exported as i64
-        - (at_stats.dropped_queue_full
-            + at_stats.dropped_after_shutdown
-            + at_stats
-                .exporters
-                .iter()
-                .map(|e| e.dropped_export_failed)
-                .sum::<u64>()) as i64;
+        - at_dropped_counted(&at_stats) as i64;
     Delivery {
         systems: vec![
             Delivered {

@@ -26,11 +26,6 @@ fn time(k: u64, mut f: impl FnMut()) -> Duration {
     start.elapsed()
 }
 
-/// Counts the spans a sample made (`per_iter` per iteration, warm-up included).
-fn count(c: &std::sync::atomic::AtomicU64, per_iter: u64, k: u64) {
-    made(c, per_iter * (k + WARM));
-}
-
 // ---------------------------------------------------------------------------------------------
 // Floors.
 
@@ -64,34 +59,28 @@ pub fn floor_span_none(k: u64) -> Duration {
 
 pub fn nested_agent_trace(k: u64) -> Duration {
     let at = &*AT;
-    let d = time(k, || {
+    time(k, || {
         at.provider
             .trace("bench")
             .in_scope(|| agent_trace::custom_span("root").in_scope(|| at_nest(black_box(10))))
-    });
-    count(&MADE_AT, 11, k);
-    d
+    })
 }
 
 pub fn nested_fastrace(k: u64) -> Duration {
-    let d = time(k, || {
+    time(k, || {
         let root = fastrace::Span::root("root", fastrace::collector::SpanContext::random());
         let _g = root.set_local_parent();
         fr_nest(black_box(10));
-    });
-    count(&MADE_FASTRACE, 11, k);
-    d
+    })
 }
 
 pub fn nested_otel(k: u64) -> Duration {
     use opentelemetry::trace::Tracer as _;
     let otel = &*OTEL;
-    let d = time(k, || {
+    time(k, || {
         otel.tracer
             .in_span("root", |_| otel_nest(&otel.tracer, black_box(10)))
-    });
-    count(&MADE_OTEL, 11, k);
-    d
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -111,21 +100,15 @@ pub fn async_floor(k: u64) -> Duration {
 }
 
 pub fn async_agent_trace(k: u64) -> Duration {
-    let d = time(k, at_async_root_plus_10);
-    count(&MADE_AT, 11, k);
-    d
+    time(k, at_async_root_plus_10)
 }
 
 pub fn async_fastrace(k: u64) -> Duration {
-    let d = time(k, fr_async_root_plus_10);
-    count(&MADE_FASTRACE, 11, k);
-    d
+    time(k, fr_async_root_plus_10)
 }
 
 pub fn async_otel(k: u64) -> Duration {
-    let d = time(k, otel_async_root_plus_10);
-    count(&MADE_OTEL, 11, k);
-    d
+    time(k, otel_async_root_plus_10)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -196,20 +179,16 @@ pub fn disabled_fastrace(k: u64) -> Duration {
 // typed children per iteration; 11 spans.
 
 pub fn generation_agent_trace(k: u64) -> Duration {
-    let d = time(k, at_generation_root_plus_10);
-    count(&MADE_AT, 11, k);
-    d
+    time(k, at_generation_root_plus_10)
 }
 
 pub fn generation_fastrace(k: u64) -> Duration {
-    let d = time(k, fr_generation_root_plus_10);
-    count(&MADE_FASTRACE, 11, k);
-    d
+    time(k, fr_generation_root_plus_10)
 }
 
 pub fn function_agent_trace(k: u64) -> Duration {
     let at = &*AT;
-    let d = time(k, || {
+    time(k, || {
         at.provider.trace("bench").in_scope(|| {
             agent_trace::custom_span("root").in_scope(|| {
                 for _ in 0..10 {
@@ -218,21 +197,17 @@ pub fn function_agent_trace(k: u64) -> Duration {
                 }
             })
         })
-    });
-    count(&MADE_AT, 11, k);
-    d
+    })
 }
 
 pub fn function_fastrace(k: u64) -> Duration {
     use fastrace::local::LocalSpan;
-    let d = time(k, || {
+    time(k, || {
         let root = fastrace::Span::root("root", fastrace::collector::SpanContext::random());
         let _g = root.set_local_parent();
         for _ in 0..10 {
             let _s = LocalSpan::enter_with_local_parent("lookup_invoice")
                 .with_property(|| ("input", black_box(INPUT).to_owned()));
         }
-    });
-    count(&MADE_FASTRACE, 11, k);
-    d
+    })
 }

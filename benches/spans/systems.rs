@@ -1,7 +1,7 @@
 //! The four systems of the `spans` bench, each set up once on first use, the counters of the
 //! spans the benches make, and the per-system helpers the bench groups call.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::LazyLock;
 
 use crate::common::*;
@@ -32,11 +32,10 @@ pub static MADE_FASTRACE: AtomicU64 = AtomicU64::new(0);
 pub static MADE_OTEL: AtomicU64 = AtomicU64::new(0);
 pub static MADE_TRACING: AtomicU64 = AtomicU64::new(0);
 
-#[inline(always)]
-pub fn made(c: &AtomicU64, n: u64) {
-    // One writer: a plain load + store, no locked instruction in the timed loop.
-    c.store(c.load(Ordering::Relaxed) + n, Ordering::Relaxed);
-}
+/// The counting helper of `common`, for the `spans` bench groups that take everything from
+/// here (the `settled` bench, which shares this file, counts in its own loop).
+#[allow(unused_imports)]
+pub use crate::common::made;
 
 pub const INPUT: &str = "where is my refund for invoice 42?";
 

@@ -8,7 +8,6 @@
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, ArrayValue, KeyValue};
 use serde_json::{Map, Value};
 
-
 /// An attribute value that is not an array.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Scalar<'a> {
