@@ -211,7 +211,8 @@ enum Parent {
 }
 
 /// The bodies of the layer's callbacks, out of line: the [`Layer`] methods below are inlined
-/// into the subscriber and return after one check when the span cannot be a bridged one.
+/// into the subscriber and return after one check when the span cannot be a bridged one; the
+/// bodies are only called past that check, and do not repeat it.
 impl AgentTraceLayer {
     #[inline(never)]
     fn on_new_span_slow<S: Subscriber + for<'a> LookupSpan<'a>>(
@@ -220,10 +221,9 @@ impl AgentTraceLayer {
         id: &Id,
         ctx: LayerContext<'_, S>,
     ) {
+        // (`on_new_span` has returned already for a contextual span outside any trace with the
+        // root switch off.)
         let trace_here = current_span().trace_id().is_some();
-        if !trace_here && !self.root_traces && attrs.is_contextual() {
-            return;
-        }
         if is_busy() {
             return;
         }
@@ -292,7 +292,7 @@ impl AgentTraceLayer {
         values: &Values_<'_>,
         ctx: LayerContext<'_, S>,
     ) {
-        if none_live() || is_busy() {
+        if is_busy() {
             return;
         }
         let Some(s) = ctx.span(id) else { return };
@@ -317,9 +317,6 @@ impl AgentTraceLayer {
         id: &Id,
         ctx: LayerContext<'_, S>,
     ) {
-        if none_live() {
-            return;
-        }
         let Some(s) = ctx.span(id) else { return };
         let cx = match s.extensions().get::<Bridged>() {
             Some(b) => b.span.context(),
@@ -337,9 +334,6 @@ impl AgentTraceLayer {
         id: &Id,
         _ctx: LayerContext<'_, S>,
     ) {
-        if ENTERED_DEPTH.with(Cell::get) == 0 {
-            return;
-        }
         let guard = ENTERED.with(|e| {
             let mut e = e.borrow_mut();
             let at = e.iter().rposition(|(i, _)| i == id)?;
@@ -362,7 +356,7 @@ impl AgentTraceLayer {
         event: &Event<'_>,
         ctx: LayerContext<'_, S>,
     ) {
-        if none_live() || is_busy() {
+        if is_busy() {
             return;
         }
         let meta = event.metadata();
@@ -412,9 +406,6 @@ impl AgentTraceLayer {
         id: Id,
         ctx: LayerContext<'_, S>,
     ) {
-        if none_live() {
-            return;
-        }
         let Some(s) = ctx.span(&id) else { return };
         let mut ext = s.extensions_mut();
         let Some(b) = ext.get_mut::<Bridged>() else {
