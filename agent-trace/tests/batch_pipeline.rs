@@ -301,3 +301,48 @@ fn flush_under_steady_load_returns_and_covers_what_ended_before_it() {
     stop.store(true, Ordering::Relaxed);
     producer.join().unwrap();
 }
+
+/// The export side hands the boxes of exported generation spans back to the threads that start
+/// spans: a generation span started after others were exported must carry nothing of theirs.
+#[test]
+fn generation_spans_after_exported_ones_start_empty() {
+    use agent_trace::{generation_span, ExportItem, Record as _, SpanData, Usage};
+    let e = TestExporter::new("e");
+    let (provider, batch) = pipeline(&[&e]);
+    let round = |fill: bool| {
+        provider.trace("wf").in_scope(|| {
+            for _ in 0..300 {
+                let mut g = generation_span();
+                if fill {
+                    g = g.with_model("gpt-4o-mini");
+                    g.record_usage(Usage::tokens(12, 5));
+                    g.set_input(&"hello");
+                    g.set_output(&"hi there");
+                }
+            }
+        });
+        batch.force_flush_blocking(Duration::from_secs(10)).unwrap();
+    };
+    round(true);
+    let first = e.items().len();
+    round(false);
+    let items = e.items();
+    let second: Vec<_> = items[first..]
+        .iter()
+        .filter_map(|i| match i {
+            ExportItem::Span(s) => Some(s),
+            ExportItem::Trace(_) => None,
+        })
+        .collect();
+    assert_eq!(second.len(), 300);
+    for s in second {
+        let SpanData::Generation(g) = &s.data else {
+            panic!("not a generation span: {s:?}")
+        };
+        assert!(
+            g.model.is_none() && g.usage.is_none() && g.input.is_none() && g.output.is_none(),
+            "{g:?}"
+        );
+    }
+    assert!(batch.stats().balanced());
+}

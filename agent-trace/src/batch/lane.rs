@@ -267,6 +267,11 @@ impl Lane {
             Err(e) => self.spool_or_drop(&batch, &e),
         }
         LaneCounters::sub(&self.counters.in_flight, n);
+        // The last lane done with the batch drops it, handing its generation data boxes
+        // back to the threads that start spans (`model::recycle`).
+        if let Ok(items) = Arc::try_unwrap(batch) {
+            crate::model::give_back(items);
+        }
     }
 
     fn spool_or_drop(&mut self, batch: &[ExportItem], error: &ExportError) {

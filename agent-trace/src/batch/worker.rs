@@ -258,9 +258,19 @@ impl Worker {
             Vec::with_capacity(self.max_batch_size),
         ));
         let n = batch.len() as u64;
-        for lane in &self.lanes {
+        // The last lane gets this reference itself: then the lane that finishes last holds
+        // the only one and can hand the batch's boxes back (`model::recycle`).
+        let mut batch = Some(batch);
+        let last = self.lanes.len().saturating_sub(1);
+        for (i, lane) in self.lanes.iter().enumerate() {
+            let this = if i == last {
+                batch.take()
+            } else {
+                batch.clone()
+            };
+            let Some(this) = this else { break };
             LaneCounters::add(&lane.counters.in_flight, n);
-            let sent = match lane.inbox.try_batch(LaneMsg::Batch(batch.clone())) {
+            let sent = match lane.inbox.try_batch(LaneMsg::Batch(this)) {
                 Ok(()) => {
                     lane.stalled.store(false, Ordering::Relaxed);
                     true

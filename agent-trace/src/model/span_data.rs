@@ -384,7 +384,7 @@ impl SpanData {
         match kind {
             SpanKind::Agent => SpanData::Agent(Box::default()),
             SpanKind::Function => SpanData::Function(FunctionSpanData::default()),
-            SpanKind::Generation => SpanData::Generation(Box::default()),
+            SpanKind::Generation => SpanData::Generation(super::recycle::generation_box()),
             SpanKind::Response => SpanData::Response(Box::default()),
             SpanKind::Handoff => SpanData::Handoff(HandoffSpanData::default()),
             SpanKind::Custom => SpanData::Custom(CustomSpanData::default()),
