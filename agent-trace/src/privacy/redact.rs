@@ -346,10 +346,15 @@ fn replace_from_literals(text: &str, start: &Start, label: &str) -> Option<Strin
 
 /// Cuts `text` to at most `max` bytes (at a character boundary) and appends a marker saying how
 /// much was cut; whether it was cut.
+#[inline]
 pub(crate) fn truncate_in_place(text: &mut String, max: usize) -> bool {
-    if text.len() <= max {
-        return false;
-    }
+    // The look is inlined where every recorded string passes; the cut is not.
+    text.len() > max && truncate_long(text, max)
+}
+
+#[cold]
+#[inline(never)]
+fn truncate_long(text: &mut String, max: usize) -> bool {
     let mut at = max;
     while !text.is_char_boundary(at) {
         at -= 1;
